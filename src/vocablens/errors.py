@@ -1,0 +1,23 @@
+"""Typed exceptions. Every error a user can cause is a :class:`VocabLensError` with a one-line message."""
+
+from __future__ import annotations
+
+
+class VocabLensError(Exception):
+    """Base class of every error vocablens raises on purpose (bad input, unsupported model, ...)."""
+
+
+class ModelLoadError(VocabLensError):
+    """A model spec that cannot be loaded: missing path, unreadable file, unreachable hub."""
+
+
+class UnsupportedModelError(VocabLensError):
+    """A model whose architecture the architecture view does not know."""
+
+
+class InputError(VocabLensError):
+    """Bad user input: empty prompt, prompt too long, layer out of range, multi-token target, ..."""
+
+
+class ResultFileError(VocabLensError):
+    """A results file that is missing, corrupt or of the wrong kind."""

@@ -1,0 +1,1 @@
+"""Projections through the unembedding: the residual logit lens and parameter projections."""
