@@ -7,6 +7,7 @@ safetensors under ``$VOCABLENS_CACHE`` (default ``~/.cache/vocablens``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -78,6 +79,22 @@ def _gguf_cache_path(gguf: Path) -> Path:
     return cache_dir() / f"{gguf.stem}-{key[:12]}"
 
 
+@contextlib.contextmanager
+def _quiet_transformers():
+    """Silence transformers' weight-loading progress bars and warnings for one load."""
+    from transformers.utils import logging as hf_logging
+
+    bars, level = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def _load_gguf(gguf: Path, dtype: torch.dtype) -> tuple[nn.Module, Any]:
     """De-quantize a GGUF file once, then load the safetensors copy from the cache."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -129,7 +146,7 @@ def load_model(
     tokenizer: Any = None,
     *,
     device: str | torch.device = "cpu",
-    dtype: torch.dtype = torch.float32,
+    dtype: torch.dtype | None = None,
     trust_remote_code: bool = False,
 ) -> LoadedModel:
     """Load a causal LM and wrap it with its architecture view.
@@ -139,7 +156,8 @@ def load_model(
             a local directory, a ``.gguf`` file, a hub id, or a built-in alias (``smollm2-135m``).
         tokenizer: the tokenizer when ``spec`` is a model object.
         device: where to put the model.
-        dtype: weights dtype (float32 by default; bf16/fp16 on request).
+        dtype: weights dtype; None keeps a model object's dtype and loads files as float32
+            (bf16/fp16 on request).
         trust_remote_code: allow custom modelling code from a directory or the hub (off).
 
     Returns:
@@ -155,7 +173,8 @@ def load_model(
         model, name = spec, getattr(spec.config, "_name_or_path", "") or type(spec).__name__
     elif isinstance(spec, (str, os.PathLike)):
         name = str(spec)
-        model, tokenizer = _load_spec(name, dtype, trust_remote_code)
+        with _quiet_transformers():
+            model, tokenizer = _load_spec(name, dtype or torch.float32, trust_remote_code)
     else:
         raise ModelLoadError(f"cannot load a model from a {type(spec).__name__}")
     view = ModelView(model)  # fails early for unsupported families

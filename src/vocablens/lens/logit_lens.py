@@ -1,0 +1,257 @@
+"""The residual logit lens: read every layer's residual stream through final norm and unembedding."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from vocablens.errors import InputError
+from vocablens.lens.capture import SITES, Site, forward_capture
+from vocablens.lens.loading import load_model
+from vocablens.lens.result import LensResult
+from vocablens.lens.stats import FinalDist, chunk_stats
+from vocablens.tokens import token_strings
+
+Prompt = str | Sequence[int]
+
+
+class Lens:
+    """The logit lens of one model.
+
+    Args:
+        model: anything :func:`~vocablens.load_model` accepts (a loaded model, a path, an alias).
+        tokenizer: the tokenizer, when ``model`` is a model object.
+        batch_size: prompts per forward pass.
+        chunk_tokens: positions read out at once; memory is about
+            ``4 * chunk_tokens * vocab * 4`` bytes above the model.
+
+    Example:
+        >>> lens = Lens("smollm2-135m")                                   # doctest: +SKIP
+        >>> result = lens(["The capital of France is"], k=5)              # doctest: +SKIP
+        >>> print(result.table())                                         # doctest: +SKIP
+    """
+
+    def __init__(
+        self, model: Any, tokenizer: Any = None, *, batch_size: int = 8, chunk_tokens: int = 256
+    ):
+        self.loaded = load_model(model, tokenizer)
+        self.view = self.loaded.view
+        self.tokenizer = self.loaded.tokenizer
+        self.batch_size = batch_size
+        self.chunk_tokens = chunk_tokens
+
+    @property
+    def n_layers(self) -> int:
+        return self.view.n_layers
+
+    @property
+    def context_length(self) -> int | None:
+        config = self.view.config
+        return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+
+    # ----- input checks ----------------------------------------------------------------------
+    def tokenize(self, prompt: Prompt, *, bos: bool = False, truncate: bool = False) -> list[int]:
+        """Token ids of one prompt, as the tokenizer does by default (plus BOS when asked).
+
+        Raises:
+            InputError: empty prompt, no tokenizer for a text prompt, or a prompt longer than the
+                model's context (unless ``truncate``; then the first tokens are kept).
+        """
+        if isinstance(prompt, str):
+            if not prompt.strip():
+                raise InputError("empty prompt")
+            if self.tokenizer is None:
+                raise InputError("this model has no tokenizer: pass token ids instead of text")
+            ids = list(self.tokenizer(prompt)["input_ids"])
+        else:
+            ids = [int(i) for i in prompt]
+            if not ids:
+                raise InputError("empty prompt")
+            if min(ids) < 0 or max(ids) >= self.view.W_E.shape[0]:
+                raise InputError(f"token ids must lie in 0..{self.view.W_E.shape[0] - 1}")
+        if bos:
+            bos_id = getattr(self.tokenizer, "bos_token_id", None)
+            if bos_id is None:
+                raise InputError("the tokenizer has no BOS token")
+            if ids[0] != bos_id:
+                ids = [bos_id, *ids]
+        limit = self.context_length
+        if limit is not None and len(ids) > limit:
+            if not truncate:
+                raise InputError(
+                    f"prompt has {len(ids)} tokens, more than the model's context of {limit}; "
+                    "pass truncate=True (--truncate) to keep the first ones"
+                )
+            ids = ids[:limit]
+        return ids
+
+    def target_id(self, target: str | int | None) -> int | None:
+        """The id of a target token; a string must be exactly one token.
+
+        Raises:
+            InputError: the string splits into several tokens (they are named) or none.
+        """
+        if target is None or isinstance(target, int):
+            if isinstance(target, int) and not 0 <= target < self.view.vocab_size:
+                raise InputError(f"target id {target} out of range 0..{self.view.vocab_size - 1}")
+            return target
+        if self.tokenizer is None:
+            raise InputError("this model has no tokenizer: give the target as a token id")
+        ids = self.tokenizer(target, add_special_tokens=False)["input_ids"]
+        if len(ids) != 1:
+            pieces = ", ".join(repr(t) for t in token_strings(self.tokenizer, ids))
+            raise InputError(
+                f"target {target!r} is not a single token: it splits into {len(ids)} ({pieces})"
+            )
+        return int(ids[0])
+
+    def sites(self, sites: Sequence[str] = ("resid",), layers: Sequence[int] | None = None) -> list[Site]:
+        """The ``(site, layer)`` rows to read; ``layers`` filters them (None: all).
+
+        Raises:
+            InputError: an unknown site name or a layer out of range.
+        """
+        n = self.n_layers
+        for name in sites:
+            if name not in SITES:
+                raise InputError(f"unknown site {name!r}; choose from {', '.join(SITES)}")
+        if layers is not None:
+            top = n if "resid" in sites else n - 1
+            for layer in layers:
+                if not 0 <= layer <= top:
+                    raise InputError(f"layer {layer} out of range 0..{top}")
+        rows: list[Site] = []
+        for name in sites:
+            count = n + 1 if name == "resid" else n
+            rows += [(name, lay) for lay in range(count) if layers is None or lay in layers]
+        if not rows:
+            raise InputError("no site/layer to read")
+        return rows
+
+    # ----- the lens --------------------------------------------------------------------------
+    def __call__(
+        self,
+        prompts: Prompt | Sequence[Prompt],
+        *,
+        k: int = 10,
+        sites: Sequence[str] = ("resid",),
+        layers: Sequence[int] | None = None,
+        target: str | int | None = None,
+        bos: bool = False,
+        truncate: bool = False,
+    ) -> LensResult:
+        """Read the residual stream of ``prompts`` through the unembedding.
+
+        Args:
+            prompts: a prompt or a list; each a string or a list of token ids.
+            k: top tokens to keep per site and position.
+            sites: any of ``resid``, ``resid_mid``, ``attn_out``, ``mlp_out``.
+            layers: restrict to these layers (None: all).
+            target: a token (string or id) whose rank and probability to track; by default the
+                actual next token.
+            bos: prepend the BOS token.
+            truncate: cut prompts longer than the context instead of failing.
+
+        Returns:
+            A :class:`~vocablens.lens.result.LensResult`.
+        """
+        if isinstance(prompts, str) or (
+            isinstance(prompts, Sequence) and prompts and isinstance(prompts[0], int)
+        ):
+            prompts = [prompts]  # type: ignore[list-item]
+        if not prompts:
+            raise InputError("no prompt given")
+        if k < 1 or k > self.view.vocab_size:
+            raise InputError(f"top-k must lie in 1..{self.view.vocab_size}")
+        ids = [self.tokenize(p, bos=bos, truncate=truncate) for p in prompts]  # type: ignore[union-attr]
+        rows = self.sites(sites, layers)
+        target_id = self.target_id(target)
+        result = self._allocate(prompts, ids, rows, k, target)  # type: ignore[arg-type]
+        for start in range(0, len(ids), self.batch_size):
+            self._run_batch(result, ids[start : start + self.batch_size], start, k, target_id)
+        self._finish(result)
+        return result
+
+    def _allocate(self, prompts, ids, rows, k, target) -> LensResult:
+        P, S, T = len(ids), len(rows), max(len(i) for i in ids)
+        texts = [p if isinstance(p, str) else "" for p in prompts]
+        if self.tokenizer is not None:
+            texts = [t or self.tokenizer.decode(i) for t, i in zip(texts, ids)]
+        return LensResult(
+            model=self.loaded.name,
+            texts=texts,
+            token_ids=ids,
+            tokens=[token_strings(self.tokenizer, i) for i in ids],
+            sites=rows,
+            n_layers=self.n_layers,
+            top_ids=np.full((P, S, T, k), -1, dtype=np.int64),
+            top_probs=np.full((P, S, T, k), np.nan, dtype=np.float32),
+            entropy=np.full((P, S, T), np.nan, dtype=np.float32),
+            kl_to_final=np.full((P, S, T), np.nan, dtype=np.float32),
+            next_token_ce=np.full((P, S, T), np.nan, dtype=np.float32),
+            target_rank=np.full((P, S, T), -1, dtype=np.int64),
+            target_prob=np.full((P, S, T), np.nan, dtype=np.float32),
+            final_top1=np.full((P, T), -1, dtype=np.int64),
+            first_top1_layer=np.full((P, T), -1, dtype=np.int64),
+            target=target if isinstance(target, str) else None,
+        )
+
+    @torch.inference_mode()
+    def _run_batch(self, result: LensResult, batch: list[list[int]], offset: int, k, target_id):
+        view = self.view
+        device = self.loaded.device
+        B, T = len(batch), max(len(i) for i in batch)
+        pad = 0 if self.tokenizer is None else (self.tokenizer.pad_token_id or 0)
+        # Right padding: real tokens keep positions 0..n-1, and causal attention never lets
+        # them see the padding, so each prompt reads exactly as it would alone.
+        input_ids = torch.full((B, T), pad, dtype=torch.long)
+        mask = torch.zeros((B, T), dtype=torch.long)
+        next_ids = torch.full((B, T), -1, dtype=torch.long)
+        for b, ids in enumerate(batch):
+            input_ids[b, : len(ids)] = torch.tensor(ids)
+            mask[b, : len(ids)] = 1
+            next_ids[b, : len(ids) - 1] = torch.tensor(ids[1:], dtype=torch.long)
+        final_site = ("resid", view.n_layers)
+        wanted = list(dict.fromkeys([*result.sites, final_site]))
+        f = wanted.index(final_site)
+        n_out = len(result.sites)  # the first n_out rows of `wanted` are the result's sites
+        states = forward_capture(view, input_ids.to(device), mask.to(device), wanted)
+        where = mask.bool().nonzero()  # (n_valid, 2): (batch row, position)
+        targets = next_ids if target_id is None else torch.where(mask.bool(), target_id, -1)
+        # Each chunk reads a few positions at every site in one matrix product.
+        per_chunk = max(1, self.chunk_tokens // len(wanted))
+        for c0 in range(0, len(where), per_chunk):
+            rows, pos = where[c0 : c0 + per_chunk].unbind(1)  # (chunk,), (chunk,)
+            x = torch.stack([states[site][rows, pos] for site in wanted], dim=1)  # (chunk, S, d)
+            logits = view.unembed(x).float()  # (chunk, S, vocab)
+            final = FinalDist.from_logits(logits[:, f])
+            st = chunk_stats(logits[:, :n_out], final, k, next_ids[rows, pos].to(device),
+                             targets[rows, pos].to(device))  # fmt: skip
+            p_idx, t_idx = (rows + offset).numpy(), pos.numpy()
+            result.final_top1[p_idx, t_idx] = final.top1.cpu().numpy()
+            result.top_ids[p_idx, :, t_idx] = st.top_ids.cpu().numpy()
+            result.top_probs[p_idx, :, t_idx] = st.top_probs.cpu().numpy()
+            result.entropy[p_idx, :, t_idx] = st.entropy.cpu().numpy()
+            result.kl_to_final[p_idx, :, t_idx] = st.kl_to_final.cpu().numpy()
+            result.next_token_ce[p_idx, :, t_idx] = st.next_token_ce.cpu().numpy()
+            result.target_rank[p_idx, :, t_idx] = st.target_rank.cpu().numpy()
+            result.target_prob[p_idx, :, t_idx] = st.target_prob.cpu().numpy()
+
+    def _finish(self, result: LensResult) -> None:
+        resid_rows = [(s, layer) for s, (name, layer) in enumerate(result.sites) if name == "resid"]
+        for s, layer in sorted(resid_rows, key=lambda r: -r[1]):  # earliest layer written last
+            hit = result.top_ids[:, s, :, 0] == result.final_top1  # (P, T)
+            result.first_top1_layer[hit & (result.final_top1 >= 0)] = layer
+        used = np.unique(
+            np.concatenate([result.top_ids.ravel(), result.final_top1.ravel()])
+        )
+        used = used[used >= 0]
+        result.vocab = dict(zip(used.tolist(), token_strings(self.tokenizer, used.tolist())))
+
+
+def logit_lens(model: Any, prompts: Prompt | Sequence[Prompt], **kwargs: Any) -> LensResult:
+    """One-call logit lens: ``Lens(model)(prompts, **kwargs)``."""
+    return Lens(model)(prompts, **kwargs)

