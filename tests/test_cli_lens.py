@@ -6,10 +6,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from tiny_models import tiny_model
-from tiny_tokenizer import save_tiny, tiny_tokenizer
 
 from vocablens.cli import main, parse_layers
+
+from tiny_models import tiny_model
+from tiny_tokenizer import save_tiny, tiny_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +48,10 @@ def test_json_to_stdout_with_sites_and_bos(model_dir):
         (("/no/such/model", "w5"), "model path does not exist"),
         (("{model}", ""), "empty prompt"),
         (("{model}", "w5", "--layers", "0-9"), "out of range"),
-        (("{model}", "w5", "--target", "w5 w6"), "not a single token: it splits into 2 ('w5', 'w6')"),
+        (
+            ("{model}", "w5", "--target", "w5 w6"),
+            "not a single token: it splits into 2 ('w5', 'w6')",
+        ),
         (("{model}", " ".join(["w5"] * 80)), "more than the model's context of 64"),
         (("{model}", "w5", "--sites", "resid_post"), "unknown site"),
     ],
@@ -64,7 +68,9 @@ def test_bad_input_is_one_line_exit_2(model_dir, tmp_path, args, message):
 def test_unsupported_architecture_exit_2(tmp_path):
     from transformers import AutoModelForCausalLM, BloomConfig
 
-    bloom = AutoModelForCausalLM.from_config(BloomConfig(vocab_size=60, hidden_size=16, n_layer=1, n_head=2))
+    bloom = AutoModelForCausalLM.from_config(
+        BloomConfig(vocab_size=60, hidden_size=16, n_layer=1, n_head=2)
+    )
     folder = save_tiny(bloom, tiny_tokenizer(60), tmp_path / "bloom")
     res = run("lens", str(folder), "w5")
     assert res.exit_code == 2 and "unsupported architecture 'bloom'" in res.output

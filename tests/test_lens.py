@@ -6,11 +6,12 @@ import json
 
 import pytest
 import torch
-from tiny_models import FAMILIES, tiny_model
 
 from vocablens import InputError, UnsupportedModelError, load_model
 from vocablens.lens.capture import forward_capture
 from vocablens.lens.logit_lens import Lens
+
+from tiny_models import FAMILIES, tiny_model
 
 PROMPTS = [[5, 9, 2, 17, 33, 8, 1, 21], [3, 4, 40], [11, 12, 13, 14, 15]]
 
@@ -87,12 +88,16 @@ def test_batched_padded_prompts_equal_each_alone(family_model):
     lens = Lens(model, batch_size=3, chunk_tokens=7)
     batched = lens(PROMPTS, k=4, sites=("resid", "attn_out", "mlp_out", "resid_mid"))
     for p, ids in enumerate(PROMPTS):
-        alone = Lens(model, batch_size=1)(ids, k=4, sites=("resid", "attn_out", "mlp_out", "resid_mid"))
+        alone = Lens(model, batch_size=1)(
+            ids, k=4, sites=("resid", "attn_out", "mlp_out", "resid_mid")
+        )
         n = len(ids)
         assert (batched.top_ids[p, :, :n] == alone.top_ids[0, :, :n]).all()
         for name in ("top_probs", "entropy", "kl_to_final", "next_token_ce", "target_prob"):
             a, b = getattr(batched, name)[p, :, :n], getattr(alone, name)[0, :, :n]
-            assert torch.allclose(torch.from_numpy(a), torch.from_numpy(b), atol=2e-5, equal_nan=True)
+            assert torch.allclose(
+                torch.from_numpy(a), torch.from_numpy(b), atol=2e-5, equal_nan=True
+            )
         assert (batched.top_ids[p, :, n:] == -1).all()
 
 
@@ -101,7 +106,9 @@ def test_sites_decompose_the_residual_stream(family_model):
     view = load_model(model).view
     ids = torch.tensor([PROMPTS[0]])
     L = view.n_layers
-    sites = [(s, layer) for layer in range(L) for s in ("resid", "resid_mid", "attn_out", "mlp_out")]
+    sites = [
+        (s, layer) for layer in range(L) for s in ("resid", "resid_mid", "attn_out", "mlp_out")
+    ]
     states = forward_capture(view, ids, torch.ones_like(ids), [*sites, ("resid", L)])
     attn_outputs = {}
     hooks = [

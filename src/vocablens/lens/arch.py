@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -90,7 +91,7 @@ class MLPWeights:
         return self.W_out.shape[0]
 
 
-def _get(root: nn.Module, path: str) -> nn.Module:
+def _get(root: Any, path: str) -> Any:
     for part in path.split("."):
         root = getattr(root, part)
     return root
@@ -110,7 +111,7 @@ def _bias(bias: Tensor | None, n: int) -> Tensor | None:
     return None if bias is None else bias.view(n, -1)  # (n, d_head)
 
 
-def _split_qkv_attention(attn: nn.Module, names: tuple[str, str, str, str], n: int, n_kv: int):
+def _split_qkv_attention(attn: Any, names: tuple[str, str, str, str], n: int, n_kv: int):
     q, k, v, o = (getattr(attn, name) for name in names)
     return AttentionWeights(
         W_Q=_linear_in(q.weight, n),
@@ -124,19 +125,21 @@ def _split_qkv_attention(attn: nn.Module, names: tuple[str, str, str, str], n: i
     )
 
 
-def _llama_attention(block: nn.Module, n: int, n_kv: int) -> AttentionWeights:
+def _llama_attention(block: Any, n: int, n_kv: int) -> AttentionWeights:
     return _split_qkv_attention(block.self_attn, ("q_proj", "k_proj", "v_proj", "o_proj"), n, n_kv)
 
 
-def _opt_attention(block: nn.Module, n: int, n_kv: int) -> AttentionWeights:
-    return _split_qkv_attention(block.self_attn, ("q_proj", "k_proj", "v_proj", "out_proj"), n, n_kv)
+def _opt_attention(block: Any, n: int, n_kv: int) -> AttentionWeights:
+    return _split_qkv_attention(
+        block.self_attn, ("q_proj", "k_proj", "v_proj", "out_proj"), n, n_kv
+    )
 
 
-def _phi_attention(block: nn.Module, n: int, n_kv: int) -> AttentionWeights:
+def _phi_attention(block: Any, n: int, n_kv: int) -> AttentionWeights:
     return _split_qkv_attention(block.self_attn, ("q_proj", "k_proj", "v_proj", "dense"), n, n_kv)
 
 
-def _gpt2_attention(block: nn.Module, n: int, n_kv: int) -> AttentionWeights:
+def _gpt2_attention(block: Any, n: int, n_kv: int) -> AttentionWeights:
     # Conv1D stores (in, out): y = x @ W. c_attn's output is [q | k | v], each head-major.
     c_attn, c_proj = block.attn.c_attn, block.attn.c_proj
     d_model = c_attn.weight.shape[0]
@@ -155,7 +158,7 @@ def _gpt2_attention(block: nn.Module, n: int, n_kv: int) -> AttentionWeights:
     )
 
 
-def _neox_attention(block: nn.Module, n: int, n_kv: int) -> AttentionWeights:
+def _neox_attention(block: Any, n: int, n_kv: int) -> AttentionWeights:
     # Fused QKV: the output is laid out per head as [q_h | k_h | v_h].
     attn = block.attention
     w = attn.query_key_value.weight  # (n * 3 * d_head, d_model)
@@ -175,7 +178,7 @@ def _neox_attention(block: nn.Module, n: int, n_kv: int) -> AttentionWeights:
     )
 
 
-def _gated_mlp(block: nn.Module) -> MLPWeights:
+def _gated_mlp(block: Any) -> MLPWeights:
     mlp = block.mlp
     return MLPWeights(
         W_out=mlp.down_proj.weight.T,  # (d_mlp, d_model)
@@ -185,11 +188,11 @@ def _gated_mlp(block: nn.Module) -> MLPWeights:
     )
 
 
-def _plain_mlp(up: nn.Module, down: nn.Module) -> MLPWeights:
+def _plain_mlp(up: Any, down: Any) -> MLPWeights:
     return MLPWeights(W_out=down.weight.T, W_in=up.weight, b_in=up.bias, b_out=down.bias)
 
 
-def _gpt2_mlp(block: nn.Module) -> MLPWeights:
+def _gpt2_mlp(block: Any) -> MLPWeights:
     c_fc, c_proj = block.mlp.c_fc, block.mlp.c_proj  # Conv1D: (d_model, d_mlp), (d_mlp, d_model)
     return MLPWeights(W_out=c_proj.weight, W_in=c_fc.weight.T, b_in=c_fc.bias, b_out=c_proj.bias)
 
@@ -204,9 +207,11 @@ class Family:
     blocks: str
     norm_kind: str  # "layernorm" | "rmsnorm" | "gemma_rmsnorm"
     attn: str  # attribute of a block: the attention module
-    mlp_norm: Callable[[object], str | None]  # block attribute whose *input* is resid_mid; None: parallel
-    attention: Callable[[nn.Module, int, int], AttentionWeights]
-    mlp: Callable[[nn.Module], MLPWeights]
+    mlp_norm: Callable[
+        [object], str | None
+    ]  # block attribute whose *input* is resid_mid; None: parallel
+    attention: Callable[[Any, int, int], AttentionWeights]
+    mlp: Callable[[Any], MLPWeights]
 
 
 def _fixed(name: str | None) -> Callable[[object], str | None]:
@@ -256,14 +261,14 @@ class ModelView:
         UnsupportedModelError: the family is unknown or the variant is not handled.
     """
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: Any):
         config = model.config
         self.model = model
         self.config = config
         self.family = find_family(getattr(config, "model_type", type(model).__name__))
         self._check_variant()
-        self.final_norm: nn.Module = _get(model, self.family.final_norm)
-        self.blocks: nn.ModuleList = _get(model, self.family.blocks)
+        self.final_norm: Any = _get(model, self.family.final_norm)
+        self.blocks: Any = _get(model, self.family.blocks)
         self.n_layers: int = len(self.blocks)
         self.d_model: int = config.hidden_size
         self.n_heads: int = config.num_attention_heads
@@ -273,13 +278,17 @@ class ModelView:
         self.softcap: float | None = getattr(config, "final_logit_softcapping", None)
         self.parallel: bool = self.family.mlp_norm(config) is None
         # Gemma scales the embedding output by sqrt(d_model) before the first block.
-        self.embed_scale: float = math.sqrt(self.d_model) if self.family.name.startswith("gemma") else 1.0
+        self.embed_scale: float = (
+            math.sqrt(self.d_model) if self.family.name.startswith("gemma") else 1.0
+        )
 
     def _check_variant(self) -> None:
         config = self.config
         if self.family.name == "opt":
             if not getattr(config, "do_layer_norm_before", True):
-                raise UnsupportedModelError("OPT with post-layer-norm (opt-350m style) is not supported")
+                raise UnsupportedModelError(
+                    "OPT with post-layer-norm (opt-350m style) is not supported"
+                )
             if getattr(config, "word_embed_proj_dim", config.hidden_size) != config.hidden_size:
                 raise UnsupportedModelError("OPT with project_in/project_out is not supported")
 
@@ -330,22 +339,32 @@ class ModelView:
             return logits
         return torch.tanh(logits / self.softcap) * self.softcap
 
-    def unembed(self, resid: Tensor, *, normed: bool = False) -> Tensor:
+    def unembed(self, resid: Tensor, *, normed: bool = False, out: Tensor | None = None) -> Tensor:
         """Logits ``(..., vocab)`` of residual states ``(..., d_model)``: final norm, W_U, cap.
 
         Args:
             resid: residual-stream states, before the final norm (unless ``normed``).
             normed: the states already went through the final norm (e.g. ``hidden_states[-1]``).
+            out: a buffer of the logits' shape to write into (used when dtypes match).
         """
         x = resid if normed else self.final_norm(resid)
-        return self.cap(nn.functional.linear(x, self.W_U, self.b_U))  # (..., vocab)
+        if out is None or out.dtype != x.dtype:
+            return self.cap(nn.functional.linear(x, self.W_U, self.b_U))  # (..., vocab)
+        torch.matmul(x, self.W_U.T, out=out)  # (..., vocab)
+        if self.b_U is not None:
+            out.add_(self.b_U)
+        if self.softcap is not None:
+            out.div_(self.softcap).tanh_().mul_(self.softcap)
+        return out
 
     # ----- per-layer parts -------------------------------------------------------------------
     def check_layer(self, layer: int) -> int:
         from vocablens.errors import InputError
 
         if not -self.n_layers <= layer < self.n_layers:
-            raise InputError(f"layer {layer} out of range: the model has layers 0..{self.n_layers - 1}")
+            raise InputError(
+                f"layer {layer} out of range: the model has layers 0..{self.n_layers - 1}"
+            )
         return layer % self.n_layers
 
     def attention(self, layer: int) -> AttentionWeights:

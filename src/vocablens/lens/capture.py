@@ -60,7 +60,9 @@ def capture(view: ModelView, need_mid: bool) -> Iterator[dict[Site, torch.Tensor
 
     try:
         blocks = view.blocks
-        handles.append(blocks[0].register_forward_pre_hook(save_input(("resid", 0)), with_kwargs=True))
+        handles.append(
+            blocks[0].register_forward_pre_hook(save_input(("resid", 0)), with_kwargs=True)
+        )
         for layer, block in enumerate(blocks):
             handles.append(block.register_forward_hook(save_output(("resid", layer + 1))))
             if not need_mid:

@@ -111,7 +111,7 @@ def _load_gguf(gguf: Path, dtype: torch.dtype) -> tuple[nn.Module, Any]:
     return model, tokenizer
 
 
-def _save_to_cache(model: nn.Module, tokenizer: Any, target: Path) -> None:
+def _save_to_cache(model: Any, tokenizer: Any, target: Path) -> None:
     """Write a safetensors copy next to ``target`` and move it into place atomically."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -127,7 +127,9 @@ def _save_to_cache(model: nn.Module, tokenizer: Any, target: Path) -> None:
         pass  # a read-only cache only costs speed next time
 
 
-def _load_dir(path: Path | str, dtype: torch.dtype, trust_remote_code: bool) -> tuple[nn.Module, Any]:
+def _load_dir(
+    path: Path | str, dtype: torch.dtype, trust_remote_code: bool
+) -> tuple[nn.Module, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     try:

@@ -12,7 +12,7 @@ from vocablens.errors import InputError
 from vocablens.lens.capture import SITES, Site, forward_capture
 from vocablens.lens.loading import load_model
 from vocablens.lens.result import LensResult
-from vocablens.lens.stats import FinalDist, chunk_stats
+from vocablens.lens.stats import FinalDist, Scratch, chunk_stats
 from vocablens.tokens import token_strings
 
 Prompt = str | Sequence[int]
@@ -42,6 +42,7 @@ class Lens:
         self.tokenizer = self.loaded.tokenizer
         self.batch_size = batch_size
         self.chunk_tokens = chunk_tokens
+        self.scratch = Scratch()
 
     @property
     def n_layers(self) -> int:
@@ -50,7 +51,9 @@ class Lens:
     @property
     def context_length(self) -> int | None:
         config = self.view.config
-        return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+        return getattr(config, "max_position_embeddings", None) or getattr(
+            config, "n_positions", None
+        )
 
     # ----- input checks ----------------------------------------------------------------------
     def tokenize(self, prompt: Prompt, *, bos: bool = False, truncate: bool = False) -> list[int]:
@@ -108,7 +111,9 @@ class Lens:
             )
         return int(ids[0])
 
-    def sites(self, sites: Sequence[str] = ("resid",), layers: Sequence[int] | None = None) -> list[Site]:
+    def sites(
+        self, sites: Sequence[str] = ("resid",), layers: Sequence[int] | None = None
+    ) -> list[Site]:
         """The ``(site, layer)`` rows to read; ``layers`` filters them (None: all).
 
         Raises:
@@ -158,18 +163,16 @@ class Lens:
         Returns:
             A :class:`~vocablens.lens.result.LensResult`.
         """
-        if isinstance(prompts, str) or (
-            isinstance(prompts, Sequence) and prompts and isinstance(prompts[0], int)
-        ):
-            prompts = [prompts]  # type: ignore[list-item]
-        if not prompts:
+        single = isinstance(prompts, str) or (bool(prompts) and isinstance(prompts[0], int))
+        batch: list[Prompt] = [prompts] if single else list(prompts)  # type: ignore[list-item,arg-type]
+        if not batch:
             raise InputError("no prompt given")
         if k < 1 or k > self.view.vocab_size:
             raise InputError(f"top-k must lie in 1..{self.view.vocab_size}")
-        ids = [self.tokenize(p, bos=bos, truncate=truncate) for p in prompts]  # type: ignore[union-attr]
+        ids = [self.tokenize(p, bos=bos, truncate=truncate) for p in batch]
         rows = self.sites(sites, layers)
         target_id = self.target_id(target)
-        result = self._allocate(prompts, ids, rows, k, target)  # type: ignore[arg-type]
+        result = self._allocate(batch, ids, rows, k, target)
         for start in range(0, len(ids), self.batch_size):
             self._run_batch(result, ids[start : start + self.batch_size], start, k, target_id)
         self._finish(result)
@@ -179,7 +182,7 @@ class Lens:
         P, S, T = len(ids), len(rows), max(len(i) for i in ids)
         texts = [p if isinstance(p, str) else "" for p in prompts]
         if self.tokenizer is not None:
-            texts = [t or self.tokenizer.decode(i) for t, i in zip(texts, ids)]
+            texts = [t or self.tokenizer.decode(i) for t, i in zip(texts, ids, strict=True)]
         return LensResult(
             model=self.loaded.name,
             texts=texts,
@@ -226,10 +229,11 @@ class Lens:
         for c0 in range(0, len(where), per_chunk):
             rows, pos = where[c0 : c0 + per_chunk].unbind(1)  # (chunk,), (chunk,)
             x = torch.stack([states[site][rows, pos] for site in wanted], dim=1)  # (chunk, S, d)
-            logits = view.unembed(x).float()  # (chunk, S, vocab)
+            buf = self.scratch.get("logits", (*x.shape[:2], view.vocab_size), x)
+            logits = view.unembed(x, out=buf).float()  # (chunk, S, vocab)
             final = FinalDist.from_logits(logits[:, f])
             st = chunk_stats(logits[:, :n_out], final, k, next_ids[rows, pos].to(device),
-                             targets[rows, pos].to(device))  # fmt: skip
+                             targets[rows, pos].to(device), self.scratch)  # fmt: skip
             p_idx, t_idx = (rows + offset).numpy(), pos.numpy()
             result.final_top1[p_idx, t_idx] = final.top1.cpu().numpy()
             result.top_ids[p_idx, :, t_idx] = st.top_ids.cpu().numpy()
@@ -245,11 +249,11 @@ class Lens:
         for s, layer in sorted(resid_rows, key=lambda r: -r[1]):  # earliest layer written last
             hit = result.top_ids[:, s, :, 0] == result.final_top1  # (P, T)
             result.first_top1_layer[hit & (result.final_top1 >= 0)] = layer
-        used = np.unique(
-            np.concatenate([result.top_ids.ravel(), result.final_top1.ravel()])
-        )
+        used = np.unique(np.concatenate([result.top_ids.ravel(), result.final_top1.ravel()]))
         used = used[used >= 0]
-        result.vocab = dict(zip(used.tolist(), token_strings(self.tokenizer, used.tolist())))
+        result.vocab = dict(
+            zip(used.tolist(), token_strings(self.tokenizer, used.tolist()), strict=True)
+        )
 
 
 def logit_lens(model: Any, prompts: Prompt | Sequence[Prompt], **kwargs: Any) -> LensResult:

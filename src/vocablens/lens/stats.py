@@ -13,6 +13,7 @@ The statistics are written so that no log-probability tensor is formed: with
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -50,6 +51,31 @@ class FinalDist:
         return cls(probs=probs, neg_entropy=neg_entropy, top1=logits.argmax(dim=-1))
 
 
+class Scratch:
+    """Reusable buffers for ``(rows, vocab)`` tensors.
+
+    On CPU a fresh 50 MB tensor costs page faults on every call — measured here as much as the
+    arithmetic itself — so the hot loop writes into buffers that live across chunks.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, Tensor] = {}
+
+    def get(self, name: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
+        """A buffer of ``shape`` with ``like``'s dtype and device (contents undefined)."""
+        numel = math.prod(shape)
+        buf = self._buffers.get(name)
+        if (
+            buf is None
+            or buf.numel() < numel
+            or buf.dtype != like.dtype
+            or buf.device != like.device
+        ):
+            buf = torch.empty(numel, dtype=like.dtype, device=like.device)
+            self._buffers[name] = buf
+        return buf[:numel].view(shape)
+
+
 @dataclass
 class ChunkStats:
     """Statistics of a chunk of positions at several sites; shapes ``(pos, sites, ...)``."""
@@ -64,7 +90,12 @@ class ChunkStats:
 
 
 def chunk_stats(
-    logits: Tensor, final: FinalDist, k: int, next_ids: Tensor, target_ids: Tensor
+    logits: Tensor,
+    final: FinalDist,
+    k: int,
+    next_ids: Tensor,
+    target_ids: Tensor,
+    scratch: Scratch | None = None,
 ) -> ChunkStats:
     """Statistics of the read-outs of a chunk of positions.
 
@@ -74,30 +105,34 @@ def chunk_stats(
         k: how many top tokens to keep.
         next_ids: ``(pos,)`` the actual next token id, ``-1`` where there is none.
         target_ids: ``(pos,)`` the target token id, ``-1`` where there is none.
+        scratch: reusable buffers (one ``(pos, sites, vocab)`` buffer is used).
     """
-    lse, expd, total = _softmax_parts(logits)  # (pos, sites), (pos, sites, vocab), (pos, sites, 1)
-    mean_logit = torch.einsum("psv,psv->ps", expd, logits) / total.squeeze(-1)  # (pos, sites)
-    entropy = lse - mean_logit
-    final_dot = torch.einsum("pv,psv->ps", final.probs, logits)  # (pos, sites)
-    kl = final.neg_entropy[:, None] - final_dot + lse
-    del expd
-    top_logits, top_ids = logits.topk(k, dim=-1)  # (pos, sites, k)
+    work = (scratch or Scratch()).get("stats", tuple(logits.shape), logits)  # (pos, sites, vocab)
 
     def at(ids: Tensor) -> Tensor:  # logits of one token per position, at every site
         index = ids.clamp(min=0)[:, None, None].expand(-1, logits.shape[1], 1)  # (pos, sites, 1)
         return logits.gather(-1, index).squeeze(-1)  # (pos, sites)
 
+    next_logit, target_logit = at(next_ids), at(target_ids)  # (pos, sites)
+    peak = logits.amax(dim=-1, keepdim=True)  # (pos, sites, 1)
+    torch.sub(logits, peak, out=work).exp_()  # (pos, sites, vocab): exp(logits - peak)
+    total = work.sum(dim=-1)  # (pos, sites)
+    lse = peak.squeeze(-1) + total.log()  # (pos, sites)
+    mean_logit = work.mul_(logits).sum(dim=-1) / total  # (pos, sites): Σ p·logits
+    entropy = lse - mean_logit
+    final_dot = torch.einsum("pv,psv->ps", final.probs, logits)  # (pos, sites): Σ p_f·logits
+    kl = final.neg_entropy[:, None] - final_dot + lse
+    top_logits, top_ids = logits.topk(k, dim=-1)  # (pos, sites, k)
+    rank = torch.gt(logits, target_logit[..., None], out=work).sum(dim=-1)  # (pos, sites)
+
     nan = torch.tensor(float("nan"), device=logits.device)
-    next_ce = torch.where(next_ids[:, None] >= 0, lse - at(next_ids), nan)
     has_target = target_ids[:, None] >= 0
-    target_logit = at(target_ids)  # (pos, sites)
-    rank = (logits > target_logit[..., None]).sum(dim=-1)  # (pos, sites)
     return ChunkStats(
         top_ids=top_ids,
         top_probs=(top_logits - lse[..., None]).exp(),
         entropy=entropy,
         kl_to_final=kl.clamp(min=0.0),
-        next_token_ce=next_ce,
-        target_rank=torch.where(has_target, rank, -1),
+        next_token_ce=torch.where(next_ids[:, None] >= 0, lse - next_logit, nan),
+        target_rank=torch.where(has_target, rank.long(), -1),
         target_prob=torch.where(has_target, (target_logit - lse).exp(), nan),
     )
