@@ -207,9 +207,8 @@ class Family:
     blocks: str
     norm_kind: str  # "layernorm" | "rmsnorm" | "gemma_rmsnorm"
     attn: str  # attribute of a block: the attention module
-    mlp_norm: Callable[
-        [object], str | None
-    ]  # block attribute whose *input* is resid_mid; None: parallel
+    # The block attribute whose *input* is resid_mid, from the config; None for parallel blocks.
+    mlp_norm: Callable[[object], str | None]
     attention: Callable[[Any, int, int], AttentionWeights]
     mlp: Callable[[Any], MLPWeights]
 
