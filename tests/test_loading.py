@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tiny_models import tiny_model
-from tiny_tokenizer import save_tiny, tiny_tokenizer
 
 from vocablens import LoadedModel, ModelLoadError, load_model
 from vocablens.lens.capture import forward_capture
+
+from tiny_models import tiny_model
+from tiny_tokenizer import save_tiny, tiny_tokenizer
 
 
 def test_model_object_keeps_dtype_and_tokenizer():

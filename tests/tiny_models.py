@@ -15,6 +15,8 @@ Every model has 2 layers, hidden size 32, 4 attention heads (head size 8), a sma
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -34,35 +36,82 @@ VOCAB = {
 _HIDDEN, _LAYERS, _HEADS, _MLP = 32, 2, 4, 64
 
 
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one thread inside the block (tiny tensors: avoids OpenMP stalls on a busy box)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def tiny_config(family: str) -> Any:
     """The ``transformers`` config of the tiny model of ``family`` (see :data:`FAMILIES`)."""
     import transformers as tf
 
     vocab = VOCAB[family]
-    common = dict(vocab_size=vocab, hidden_size=_HIDDEN, num_hidden_layers=_LAYERS,
-                  num_attention_heads=_HEADS, intermediate_size=_MLP)  # fmt: skip
+    common = dict(
+        vocab_size=vocab,
+        hidden_size=_HIDDEN,
+        num_hidden_layers=_LAYERS,
+        num_attention_heads=_HEADS,
+        intermediate_size=_MLP,
+    )
     if family == "gpt2":
-        return tf.GPT2Config(vocab_size=vocab, n_embd=_HIDDEN, n_layer=_LAYERS, n_head=_HEADS,
-                             n_inner=_MLP, n_positions=64, bos_token_id=0, eos_token_id=0,
-                             tie_word_embeddings=True)  # fmt: skip
+        return tf.GPT2Config(
+            vocab_size=vocab,
+            n_embd=_HIDDEN,
+            n_layer=_LAYERS,
+            n_head=_HEADS,
+            n_inner=_MLP,
+            n_positions=64,
+            bos_token_id=0,
+            eos_token_id=0,
+            tie_word_embeddings=True,
+        )
     if family == "gpt-neox":
-        return tf.GPTNeoXConfig(**common, max_position_embeddings=64, use_parallel_residual=True,
-                                tie_word_embeddings=False)  # fmt: skip
+        return tf.GPTNeoXConfig(
+            **common,
+            max_position_embeddings=64,
+            use_parallel_residual=True,
+            tie_word_embeddings=False,
+        )
     if family == "llama":
-        return tf.LlamaConfig(**common, num_key_value_heads=2, max_position_embeddings=64,
-                              tie_word_embeddings=False)  # fmt: skip
+        return tf.LlamaConfig(
+            **common, num_key_value_heads=2, max_position_embeddings=64, tie_word_embeddings=False
+        )
     if family == "gemma":
-        return tf.GemmaConfig(**common, num_key_value_heads=_HEADS, head_dim=_HIDDEN // _HEADS,
-                              max_position_embeddings=64, tie_word_embeddings=True)  # fmt: skip
+        return tf.GemmaConfig(
+            **common,
+            num_key_value_heads=_HEADS,
+            head_dim=_HIDDEN // _HEADS,
+            max_position_embeddings=64,
+            tie_word_embeddings=True,
+        )
     if family == "gemma2":
-        return tf.Gemma2Config(**common, num_key_value_heads=2, head_dim=_HIDDEN // _HEADS,
-                               max_position_embeddings=64, sliding_window=16,
-                               query_pre_attn_scalar=_HIDDEN // _HEADS, tie_word_embeddings=True)  # fmt: skip
+        return tf.Gemma2Config(
+            **common,
+            num_key_value_heads=2,
+            head_dim=_HIDDEN // _HEADS,
+            max_position_embeddings=64,
+            sliding_window=16,
+            query_pre_attn_scalar=_HIDDEN // _HEADS,
+            tie_word_embeddings=True,
+        )
     if family == "opt":
-        return tf.OPTConfig(vocab_size=vocab, hidden_size=_HIDDEN, num_hidden_layers=_LAYERS,
-                            num_attention_heads=_HEADS, ffn_dim=_MLP, word_embed_proj_dim=_HIDDEN,
-                            max_position_embeddings=64, do_layer_norm_before=True,
-                            tie_word_embeddings=False)  # fmt: skip
+        return tf.OPTConfig(
+            vocab_size=vocab,
+            hidden_size=_HIDDEN,
+            num_hidden_layers=_LAYERS,
+            num_attention_heads=_HEADS,
+            ffn_dim=_MLP,
+            word_embed_proj_dim=_HIDDEN,
+            max_position_embeddings=64,
+            do_layer_norm_before=True,
+            tie_word_embeddings=False,
+        )
     if family == "phi":
         return tf.PhiConfig(**common, max_position_embeddings=64, tie_word_embeddings=False)
     raise ValueError(f"unknown tiny family {family!r}; choose from {', '.join(FAMILIES)}")
@@ -108,3 +157,60 @@ def tiny_model(family: str, seed: int = 0) -> tuple[torch.nn.Module, None]:
                 param.copy_(0.02 * torch.randn(param.shape, generator=generator))
     model.eval()
     return model, None
+
+
+_WORDS = (
+    "the",
+    "cat",
+    "dog",
+    "Paris",
+    "France",
+    "red",
+    "blue",
+    "king",
+    "queen",
+    "water",
+    "fire",
+    "run",
+    "walk",
+    "house",
+    "tree",
+    "river",
+    "city",
+    "music",
+    "light",
+    "night",
+)
+
+
+def tiny_bpe_tokenizer(vocab_size: int) -> Any:
+    """A byte-level BPE tokenizer with exactly ``vocab_size`` tokens, built offline.
+
+    Id 0 is ``<|endoftext|>``; ids 1..20 are whole words with a leading space (``" cat"``);
+    the rest are word pieces without a leading space (``"ab"``), numbers (``" 7"``) and newline
+    pieces. It only decodes sensibly (there are no merges); it is meant for token strings.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    pieces = ["<|endoftext|>", *("Ġ" + word for word in _WORDS), "Ċ", "ĊĠ"]
+    pieces += [f"Ġ{n}" for n in range(10)]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    pieces += [a + b for a in letters for b in letters][: max(0, vocab_size - len(pieces))]
+    vocab = {piece: i for i, piece in enumerate(pieces[:vocab_size])}
+    backend = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    return PreTrainedTokenizerFast(tokenizer_object=backend, eos_token="<|endoftext|>")
+
+
+def save_tiny_model(family: str, folder: Any, seed: int = 0) -> Any:
+    """Save ``tiny_model(family, seed)`` with a :func:`tiny_bpe_tokenizer` into ``folder``.
+
+    Returns:
+        ``folder``, loadable by ``vocablens.load_model(str(folder))`` and the CLI.
+    """
+    model, _ = tiny_model(family, seed)
+    model.save_pretrained(folder)
+    tiny_bpe_tokenizer(VOCAB[family]).save_pretrained(folder)
+    return folder
