@@ -11,3 +11,15 @@ def smollm2():
     from vocablens import load_model
 
     return load_model("smollm2-135m")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_for_tiny_tensors(request):
+    """Tiny-model tests run torch on one thread: OpenMP sync costs more than it gains there."""
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    from tiny_models import single_thread
+
+    with single_thread():
+        yield
