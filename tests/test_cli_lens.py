@@ -7,7 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from vocablens.cli import main, parse_layers
+from vocablens.cli import main
+from vocablens.layers import parse_layers
 
 from tiny_models import tiny_model
 from tiny_tokenizer import save_tiny, tiny_tokenizer

@@ -125,7 +125,7 @@ def test_layers_option_and_resume_with_more_layers(model_dir, tmp_path):
     "extra, message",
     [
         (["--layers", "0-9"], "out of range"),
-        (["--layers", "x"], "bad layer range"),
+        (["--layers", "x"], "bad layer list"),
         (["--what", "heads"], "unknown projection"),
         (["-k", "0"], "top-k"),
     ],

@@ -30,6 +30,7 @@ import torch
 from tqdm.auto import tqdm
 
 from vocablens.errors import InputError
+from vocablens.layers import LayerSpec, layer_list
 from vocablens.lens import circuits
 from vocablens.lens.loading import LoadedModel, load_model
 from vocablens.lens.projfile import read_projections
@@ -69,33 +70,13 @@ def parse_what(what: str | Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def parse_layers(spec: str | int | Iterable[int] | None, n_layers: int) -> list[int]:
+def parse_layers(spec: LayerSpec, n_layers: int) -> list[int]:
     """Layers from ``None`` (all), an int, a list, or a string like ``"0-5"``, ``"0,2,4-6"``.
 
     Raises:
         InputError: unparsable or out of range (the model has layers ``0..n_layers-1``).
     """
-    if spec is None or (isinstance(spec, str) and spec.strip() in ("", "all")):
-        return list(range(n_layers))
-    if isinstance(spec, int):
-        spec = [spec]
-    if isinstance(spec, str):
-        layers: list[int] = []
-        for part in spec.split(","):
-            lo, dash, hi = part.strip().partition("-")
-            if not lo.isdigit() or (dash and not hi.isdigit()):
-                raise InputError(
-                    f"bad layer range {part.strip()!r} in {spec!r}; e.g. 0-5 or 0,2,4-6"
-                )
-            layers.extend(range(int(lo), int(hi) + 1) if dash else [int(lo)])
-            if dash and int(hi) < int(lo):
-                raise InputError(f"empty layer range {part.strip()!r}")
-    else:
-        layers = [int(layer) for layer in spec]
-    bad = [layer for layer in layers if not -n_layers <= layer < n_layers]
-    if bad:
-        raise InputError(f"layer {bad[0]} out of range: the model has layers 0..{n_layers - 1}")
-    return sorted({layer % n_layers for layer in layers})
+    return layer_list(spec, n_layers)
 
 
 class Projector:

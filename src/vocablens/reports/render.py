@@ -1,0 +1,244 @@
+"""Write a report: PNG figures and HTML pages from :class:`ReportData`, moved into place atomically.
+
+The pages are rendered by Jinja2 with autoescape on; CSS and JavaScript are inline, the search
+index is a local ``search-index.js``, figures are ``img/*.png`` by relative path. Everything is
+written into a temporary folder beside the target, which replaces the target only when complete:
+a failed or interrupted run leaves the previous report as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+import warnings
+from pathlib import Path
+
+from vocablens.errors import InputError
+from vocablens.reports import views
+from vocablens.reports.data import ReportData
+from vocablens.reports.search import build_index, index_script
+
+#: A file every report folder holds; only folders with it (or empty ones) are ever replaced.
+MARKER = ".vocablens-report"
+
+_CARD_KEYS = (
+    ("family", "family"), ("model_type", "model type"), ("n_layers", "layers"),
+    ("d_model", "d_model"), ("n_heads", "attention heads"), ("n_kv_heads", "key/value heads"),
+    ("d_head", "d_head"), ("d_mlp", "d_mlp"), ("gated_mlp", "gated MLP"),
+    ("vocab_size", "vocabulary"), ("norm", "final norm"), ("tied_embeddings", "tied embeddings"),
+    ("parallel_blocks", "parallel blocks"), ("final_logit_softcap", "final logit soft-cap"),
+)  # fmt: skip
+
+
+def check_target(out: str | os.PathLike[str]) -> Path:
+    """Check that ``out`` may receive a report: absent, an empty folder, or an earlier report.
+
+    Raises:
+        InputError: ``out`` is a file, or a non-empty folder that is not a vocablens report.
+    """
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise InputError(f"cannot write the report to {out}: it is a file")
+        if any(out.iterdir()) and not (out / MARKER).is_file():
+            raise InputError(
+                f"refusing to replace {out}: it is not empty and not a vocablens report"
+            )
+    return out
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("vocablens.reports", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+
+
+def _save(ax, path: Path, dpi: int) -> None:
+    fig = ax.figure
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Glyph ... missing from font"
+        fig.savefig(path, dpi=dpi, pil_kwargs={"compress_level": 3})
+    fig.clear()
+
+
+def _card_rows(data: ReportData) -> list[tuple[str, str]]:
+    rows = [("model", data.model_name)]
+    for key, name in _CARD_KEYS:
+        if key in data.card:
+            value = data.card[key]
+            rows.append((name, "–" if value is None else str(value)))
+    return rows
+
+
+class _Progress:
+    def __init__(self, total: int, enabled: bool):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc="writing report", unit="file", disable=not enabled)
+
+    def step(self, what: str) -> None:
+        self.bar.set_postfix_str(what, refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _write(data: ReportData, folder: Path, progress: bool, dpi: int) -> None:
+    from vocablens.reports import plots  # matplotlib and seaborn load only when drawing
+
+    cfg = data.config
+    lens = data.lens
+    img = folder / "img"
+    img.mkdir()
+    n_figs = len(lens.texts) + 2 + (len(data.layers) if data.umap is not None else 0)
+    bar = _Progress(n_figs + len(data.layers) + 2, progress)
+    try:
+        heatmaps = []
+        for p, text in enumerate(lens.texts):
+            name = f"img/lens_{p:02d}.png"
+            _save(plots.lens_heatmap(lens, p, color=cfg.heatmap_color), folder / name, dpi)
+            heatmaps.append({"png": name, "text": views.shown(text)})
+            bar.step(name)
+        _save(plots.lens_curves(lens), folder / "img/lens_curves.png", dpi)
+        bar.step("lens curves")
+        confident = data.confident
+        if confident is None:
+            confident = views.confident_fractions(data.annotations)
+        confident_png = None
+        if confident is not None and len(confident):
+            confident_png = "img/confident_fraction.png"
+            _save(plots.confident_fraction(confident), folder / confident_png, dpi)
+        bar.step("confident fraction")
+        umap_pngs: dict[int, str] = {}
+        if data.umap is not None:
+            coords = data.umap
+            for layer in data.layers:
+                if not (coords["layer"] == layer).any():
+                    bar.step(f"umap {layer} (no points)")
+                    continue
+                umap_pngs[layer] = f"img/umap_{layer:03d}.png"
+                _save(plots.umap_scatter(coords, layer), folder / umap_pngs[layer], dpi)
+                bar.step(umap_pngs[layer])
+
+        k = max(cfg.table_k, cfg.search_k)
+        values = views.top_lists(data.values, k)
+        labels = views.annotation_lookup(data.annotations)
+        ov = data.ov
+        promoted = views.top_lists(
+            None if ov is None else ov[ov["kind"] == "ov_promoted"], cfg.ov_k
+        )
+        pairs = views.top_lists(
+            None if ov is None else ov[ov["kind"] == "ov"], cfg.ov_k, pairs=True
+        )
+
+        env = _environment()
+        common = {
+            "title": cfg.title or data.model_name,
+            "version": _version(),
+            "created": data.created,
+        }
+        layer_tpl = env.get_template("layer.html")
+        layer_rows = []
+        for i, layer in enumerate(data.layers):
+            neurons = views.neuron_rows(layer, values, labels, cfg.table_k)
+            heads = views.head_rows(layer, promoted, pairs, cfg.ov_k)
+            concepts = views.top_concepts(neurons)
+            polysemantic = [r for r in neurons if r["polysemantic"]]
+            n_confident = sum(r["confident"] for r in neurons)
+            page = views.layer_page(layer)
+            html = layer_tpl.render(
+                **common, layer=layer, lens=views.lens_rows(data, layer), neurons=neurons,
+                concepts=concepts, polysemantic=polysemantic, n_confident=n_confident,
+                umap_png=umap_pngs.get(layer), heads=heads,
+                prev_page=views.layer_page(data.layers[i - 1]) if i > 0 else None,
+                next_page=views.layer_page(data.layers[i + 1]) if i + 1 < len(data.layers) else None,
+            )  # fmt: skip
+            (folder / page).write_text(html, encoding="utf-8")
+            layer_rows.append({
+                "layer": layer, "page": page, "n_neurons": len(neurons),
+                "confident": n_confident / len(neurons) if neurons else float("nan"),
+                "n_polysemantic": len(polysemantic), "concepts": concepts[:3], "n_heads": len(heads),
+            })  # fmt: skip
+            bar.step(page)
+
+        index = build_index(data.layers, values, labels, promoted, pairs, k=cfg.search_k)
+        (folder / "search-index.js").write_text(index_script(index), encoding="utf-8")
+        html = env.get_template("index.html").render(
+            **common, card=_card_rows(data), notes=data.notes, heatmaps=heatmaps,
+            color_label=plots.HEATMAP_LABELS[cfg.heatmap_color],
+            curves_png="img/lens_curves.png", confident_png=confident_png, layer_rows=layer_rows,
+            prompts=[views.shown(t) for t in lens.texts], timings=list(data.timings.items()),
+        )  # fmt: skip
+        (folder / "index.html").write_text(html, encoding="utf-8")
+        bar.step("index.html")
+        marker = {"vocablens": _version(), "model": data.model_name, "created": data.created}
+        (folder / MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
+        bar.step(MARKER)
+    finally:
+        bar.close()
+
+
+def _version() -> str:
+    from vocablens import __version__
+
+    return __version__
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by the finished folder ``tmp`` (two renames on the same file system)."""
+    if not (out.exists() or out.is_symlink()):
+        tmp.rename(out)
+        return
+    old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+    out.rename(old)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def render_report(
+    data: ReportData,
+    out: str | os.PathLike[str] = "report",
+    *,
+    progress: bool = True,
+    dpi: int = 100,
+) -> Path:
+    """Write the report of ``data`` into the folder ``out``, replacing an earlier report there.
+
+    Args:
+        data: what to show (see :func:`~vocablens.reports.compute.compute_report`).
+        out: the report folder: ``index.html``, ``layer_NNN.html``, ``img/*.png``,
+            ``search-index.js``.
+        progress: show a progress bar.
+        dpi: resolution of the figures.
+
+    Returns:
+        The report folder.
+
+    Raises:
+        InputError: ``out`` is a file or a non-empty folder that is not a report.
+    """
+    out = check_target(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        os.chmod(tmp, 0o755)
+        _write(data, tmp, progress, dpi)
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,98 @@
+"""The search box's index: neurons and heads by the tokens they promote and their concepts.
+
+The index is compact JSON (token strings interned in one table) written as ``search-index.js``,
+a classic script that every page loads by relative path (works from ``file://``, no request).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vocablens.reports.views import Key, NeuronLabel
+
+_SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+def script_json(value: Any) -> str:
+    """JSON text that is safe inside a ``<script>`` element or a ``.js`` file.
+
+    ``<``, ``>``, ``&`` and the line separators U+2028/U+2029 are written as ``\\uXXXX`` escapes, so
+    no string can close the script (``</script>``), open a comment (``<!--``) or break a line.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for raw, escaped in _SCRIPT_ESCAPES.items():
+        text = text.replace(raw, escaped)
+    return text
+
+
+class _Interner:
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.items: list[str] = []
+
+    def __call__(self, text: str) -> int:
+        found = self.ids.get(text)
+        if found is None:
+            found = self.ids[text] = len(self.items)
+            self.items.append(text)
+        return found
+
+
+def build_index(
+    layers: list[int],
+    values: dict[Key, list[tuple]],
+    labels: dict[tuple[int, int], NeuronLabel],
+    ov_promoted: dict[Key, list[tuple]],
+    ov_pairs: dict[Key, list[tuple]],
+    *,
+    k: int = 10,
+    k_suppressed: int = 5,
+    k_pairs: int = 10,
+) -> dict[str, Any]:
+    """The search index of a report.
+
+    Returns:
+        ``{"tokens": [...], "labels": [...], "neurons": [...], "heads": [...]}`` where
+        ``tokens`` and ``labels`` are string tables and
+
+        * a neuron is ``[layer, index, label id (-1: none), supersense id (-1), confident (0/1),
+          [promoted token ids], [suppressed token ids]]``,
+        * a head is ``[layer, head, [promoted token ids], [src, dst, src, dst, ...]]`` (its top
+          OV pairs as token ids).
+    """
+    wanted = set(layers)
+    tok, lab = _Interner(), _Interner()
+    neurons = []
+    keys = sorted({(lay, n) for (lay, n, _) in values if lay in wanted}
+                  | {key for key in labels if key[0] in wanted})  # fmt: skip
+    for lay, n in keys:
+        info = labels.get((lay, n), NeuronLabel())
+        neurons.append([
+            lay, n,
+            lab(info.label) if info.label else -1,
+            lab(info.supersense) if info.supersense else -1,
+            int(info.confident),
+            [tok(t) for t, _ in values.get((lay, n, 1), [])[:k]],
+            [tok(t) for t, _ in values.get((lay, n, -1), [])[:k_suppressed]],
+        ])  # fmt: skip
+    heads = []
+    for lay, h in sorted(
+        {(key[0], key[1]) for key in (*ov_promoted, *ov_pairs) if key[0] in wanted}
+    ):
+        flat: list[int] = []
+        for src, dst, _ in ov_pairs.get((lay, h, 1), [])[:k_pairs]:
+            flat += [tok(src), tok(dst)]
+        heads.append([lay, h, [tok(t) for t, _ in ov_promoted.get((lay, h, 1), [])[:k]], flat])
+    return {"tokens": tok.items, "labels": lab.items, "neurons": neurons, "heads": heads}
+
+
+def index_script(index: dict[str, Any]) -> str:
+    """The ``search-index.js`` file: one assignment of the escaped JSON index."""
+    return f"window.VOCABLENS_INDEX = {script_json(index)};\n"
