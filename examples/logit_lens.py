@@ -14,7 +14,9 @@ def main() -> None:
     print("final top-1:", repr(result.token(result.final_top1[0, last])))
     print("first layer where it is top-1:", result.first_top1_layer[0, last])
     frame = result.to_pandas()  # one row per (prompt, site, layer, position)
-    print(frame[frame.position == last][["layer", "top1", "top1_prob", "kl_to_final", "target_rank"]])
+    print(
+        frame[frame.position == last][["layer", "top1", "top1_prob", "kl_to_final", "target_rank"]]
+    )
 
 
 if __name__ == "__main__":

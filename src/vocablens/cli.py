@@ -54,8 +54,7 @@ def annotate_cmd(projections, out, kinds, layers, model, no_model, top_k, genera
     config = AnnotateConfig(
         projections=Path(projections), out=Path(out),
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
-        layers=tuple(parse_layers(layers)) if layers else None,
-        model="none" if no_model else model, top_k=top_k, generative=generative,
+        layers=layers, model="none" if no_model else model, top_k=top_k, generative=generative,
         generative_model=generative_model, progress=not quiet,
     )  # fmt: skip
     click.echo(f"wrote {annotate_to_file(config)}")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from vocablens.errors import InputError
 
-LayerSpec = str | int | Sequence[int] | None
+LayerSpec = str | int | Iterable[int] | None
 
 _ITEM = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
 
