@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ import pandas as pd
 from vocablens.annotate.labeler import ConceptLabeler, Label
 from vocablens.annotate.polysemantic import PolysemanticityDetector
 from vocablens.errors import InputError, ResultFileError, VocabLensError
+from vocablens.io import atomic_path
 from vocablens.layers import LayerSpec, parse_layers
 
 log = logging.getLogger(__name__)
@@ -315,17 +315,10 @@ def write_annotations(frame: pd.DataFrame, out: str | os.PathLike) -> Path:
     out = Path(out)
     if not out.parent.is_dir():
         raise InputError(f"output folder does not exist: {out.parent}")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from exc
-    os.close(fd)
-    try:
+    if not os.access(out.parent, os.W_OK):
+        raise InputError(f"cannot write {out}: permission denied")
+    with atomic_path(out) as tmp:
         frame.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return out
 
 

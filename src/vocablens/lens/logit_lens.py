@@ -12,7 +12,8 @@ from vocablens.errors import InputError
 from vocablens.lens.capture import SITES, Site, forward_capture
 from vocablens.lens.loading import load_model
 from vocablens.lens.result import LensResult
-from vocablens.lens.stats import FinalDist, Scratch, chunk_stats
+from vocablens.lens.scratch import Scratch
+from vocablens.lens.stats import FinalDist, chunk_stats
 from vocablens.tokens import token_strings
 
 Prompt = str | Sequence[int]
@@ -229,7 +230,7 @@ class Lens:
         for c0 in range(0, len(where), per_chunk):
             rows, pos = where[c0 : c0 + per_chunk].unbind(1)  # (chunk,), (chunk,)
             x = torch.stack([states[site][rows, pos] for site in wanted], dim=1)  # (chunk, S, d)
-            buf = self.scratch.get("logits", (*x.shape[:2], view.vocab_size), x)
+            buf = self.scratch.get((*x.shape[:2], view.vocab_size), x.dtype, x.device, "logits")
             logits = view.unembed(x, out=buf).float()  # (chunk, S, vocab)
             final = FinalDist.from_logits(logits[:, f])
             st = chunk_stats(logits[:, :n_out], final, k, next_ids[rows, pos].to(device),

@@ -35,8 +35,9 @@ from vocablens.lens import circuits
 from vocablens.lens.loading import LoadedModel, load_model
 from vocablens.lens.projfile import read_projections
 from vocablens.lens.projresult import Projections, ProjectionTable
+from vocablens.lens.scratch import Scratch
 from vocablens.lens.tokensets import TokenNames, resolve_tokens
-from vocablens.lens.topk import Readout, Scratch, pair_topk, vector_topk
+from vocablens.lens.topk import Readout, pair_topk, vector_topk
 
 __all__ = [
     "KINDS",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vocablens.errors import ResultFileError
+from vocablens.io import atomic_path
 
 FORMAT = "vocablens.projections"
 FORMAT_VERSION = 1
@@ -50,16 +50,8 @@ def layer_file(layer: int) -> str:
 
 def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
     """Call ``write(tmp_name)`` for a temporary file next to ``path``, then rename it to ``path``."""
-    # A fresh name (not mkstemp, whose 0600 mode would stay on the final file): usual permissions.
-    tmp = str(path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"))
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        write(str(tmp))
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:

@@ -13,10 +13,11 @@ The statistics are written so that no log-probability tensor is formed: with
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
+
+from vocablens.lens.scratch import Scratch
 
 Tensor = torch.Tensor
 
@@ -51,31 +52,6 @@ class FinalDist:
         return cls(probs=probs, neg_entropy=neg_entropy, top1=logits.argmax(dim=-1))
 
 
-class Scratch:
-    """Reusable buffers for ``(rows, vocab)`` tensors.
-
-    On CPU a fresh 50 MB tensor costs page faults on every call — measured here as much as the
-    arithmetic itself — so the hot loop writes into buffers that live across chunks.
-    """
-
-    def __init__(self) -> None:
-        self._buffers: dict[str, Tensor] = {}
-
-    def get(self, name: str, shape: tuple[int, ...], like: Tensor) -> Tensor:
-        """A buffer of ``shape`` with ``like``'s dtype and device (contents undefined)."""
-        numel = math.prod(shape)
-        buf = self._buffers.get(name)
-        if (
-            buf is None
-            or buf.numel() < numel
-            or buf.dtype != like.dtype
-            or buf.device != like.device
-        ):
-            buf = torch.empty(numel, dtype=like.dtype, device=like.device)
-            self._buffers[name] = buf
-        return buf[:numel].view(shape)
-
-
 @dataclass
 class ChunkStats:
     """Statistics of a chunk of positions at several sites; shapes ``(pos, sites, ...)``."""
@@ -107,7 +83,9 @@ def chunk_stats(
         target_ids: ``(pos,)`` the target token id, ``-1`` where there is none.
         scratch: reusable buffers (one ``(pos, sites, vocab)`` buffer is used).
     """
-    work = (scratch or Scratch()).get("stats", tuple(logits.shape), logits)  # (pos, sites, vocab)
+    work = (scratch or Scratch()).get(
+        tuple(logits.shape), logits.dtype, logits.device, "stats"
+    )  # (pos, sites, vocab)
 
     def at(ids: Tensor) -> Tensor:  # logits of one token per position, at every site
         index = ids.clamp(min=0)[:, None, None].expand(-1, logits.shape[1], 1)  # (pos, sites, 1)

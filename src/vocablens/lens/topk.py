@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
+from vocablens.lens.scratch import Scratch
+
 Tensor = torch.Tensor
 
 GROUP = 16  # elements per group in vector_topk's pruning (strided: column j, j+m, j+2m, ...)
@@ -63,25 +65,6 @@ class PairTopK:
 def rows_per_block(n_cols: int, block_mb: float, itemsize: int = 4) -> int:
     """How many rows of width ``n_cols`` fit in a block of ``block_mb`` megabytes (at least 1)."""
     return max(1, int(block_mb * 2**20) // (n_cols * itemsize))
-
-
-class Scratch:
-    """A reusable work buffer: fresh 100 MB allocations cost page faults on every call."""
-
-    def __init__(self) -> None:
-        self._flat: Tensor | None = None
-
-    def get(self, rows: int, cols: int, dtype: torch.dtype, device: torch.device) -> Tensor:
-        """A ``(rows, cols)`` tensor (uninitialised), carved from the cached storage."""
-        flat = self._flat
-        if (
-            flat is None
-            or flat.numel() < rows * cols
-            or flat.dtype != dtype
-            or flat.device != device
-        ):
-            flat = self._flat = torch.empty(rows * cols, dtype=dtype, device=device)
-        return flat[: rows * cols].view(rows, cols)
 
 
 class Readout:
@@ -160,7 +143,7 @@ def vector_topk(vectors: Tensor, readout: Readout, k: int, *, block_mb: float = 
     rows = min(
         max(n, 1), rows_per_block(readout.R_T.shape[1], block_mb, readout.R_T.element_size())
     )
-    buffer = readout.scratch.get(rows, readout.R_T.shape[1], readout.dtype, readout.device)
+    buffer = readout.scratch.get((rows, readout.R_T.shape[1]), readout.dtype, readout.device)
     scores = torch.empty(n, 2, k, dtype=torch.float32)
     cols = torch.empty(n, 2, k, dtype=torch.int64)
     for part in _chunks(n, rows):
@@ -210,7 +193,7 @@ def pair_topk(
     n_rows, n_cols = left.shape[0], right.shape[1]
     rows = min(n_rows, rows_per_block(n_cols, block_mb, right.element_size()))
     k_cols = min(k, n_cols)
-    buffer = (scratch or Scratch()).get(rows, n_cols, right.dtype, right.device)
+    buffer = (scratch or Scratch()).get((rows, n_cols), right.dtype, right.device)
     best: tuple[Tensor, Tensor, Tensor] | None = None
     running_max: Tensor | None = None
     for part in _chunks(n_rows, rows):
