@@ -35,17 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from concept_lists import CONCEPTS, HELD_OUT, is_correct, planted_set, variants  # noqa: E402
-
-
-def prf(truth: list[bool], pred: list[bool]) -> tuple[float, float, float]:
-    tp = sum(t and p for t, p in zip(truth, pred, strict=True))
-    fp = sum(p and not t for t, p in zip(truth, pred, strict=True))
-    fn = sum(t and not p for t, p in zip(truth, pred, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+from concept_lists import CONCEPTS, HELD_OUT, is_correct, planted_set, prf, variants  # noqa: E402
 
 
 def evaluate(cases, labeler, detector, ids_of=None) -> dict[str, float]:

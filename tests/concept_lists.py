@@ -295,3 +295,13 @@ def is_correct(label: str, synset: str | None, supersense: str | None, concept: 
     if label in concept.accept or (synset is not None and synset in concept.accept):
         return True
     return supersense is not None and f"supersense:{supersense}" in concept.accept
+
+
+def prf(truth: list[bool], pred: list[bool]) -> tuple[float, float, float]:
+    """Precision, recall and F1 of boolean predictions ``pred`` against ``truth``."""
+    tp = sum(t and p for t, p in zip(truth, pred, strict=True))
+    fp = sum(p and not t for t, p in zip(truth, pred, strict=True))
+    fn = sum(t and not p for t, p in zip(truth, pred, strict=True))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return precision, recall, 2 * precision * recall / (precision + recall or 1)

@@ -17,7 +17,7 @@ from vocablens.annotate import ConceptLabeler, PolysemanticityDetector
 from vocablens.annotate.annotate import single_blas_thread
 from vocablens.annotate.polysemantic import cut_tree
 
-from concept_lists import CONCEPTS, NOISE, is_correct, planted_set
+from concept_lists import CONCEPTS, NOISE, is_correct, planted_set, prf
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +28,6 @@ def labeler():
 @pytest.fixture(scope="module")
 def detector(labeler):
     return PolysemanticityDetector(labeler=labeler).fit()
-
-
-def _prf(truth, pred):
-    tp = sum(t and p for t, p in zip(truth, pred, strict=True))
-    fp = sum(p and not t for t, p in zip(truth, pred, strict=True))
-    fn = sum(t and not p for t, p in zip(truth, pred, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return precision, recall, 2 * precision * recall / (precision + recall or 1)
 
 
 def test_concept_lists_are_sound():
@@ -64,7 +55,7 @@ def test_planted_concepts(labeler, detector):
     accuracy = correct / len(singles)
     with single_blas_thread():
         pred = [detector.score(c.tokens).polysemantic for c in cases]
-    precision, recall, f1 = _prf([c.polysemantic for c in cases], pred)
+    precision, recall, f1 = prf([c.polysemantic for c in cases], pred)
     print(f"accuracy {accuracy:.3f}  precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}")
     assert accuracy >= 0.9
     assert f1 >= 0.85

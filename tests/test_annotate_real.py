@@ -14,7 +14,7 @@ import pytest
 from vocablens.annotate import ConceptLabeler, PolysemanticityDetector, annotate_projections
 from vocablens.annotate.annotate import single_blas_thread
 
-from concept_lists import CONCEPTS, is_correct, planted_set, variants
+from concept_lists import CONCEPTS, is_correct, planted_set, prf, variants
 
 pytestmark = pytest.mark.slow
 
@@ -36,15 +36,6 @@ def vocab(smollm2):
     return strings, ids, single
 
 
-def _prf(truth, pred):
-    tp = sum(t and p for t, p in zip(truth, pred, strict=True))
-    fp = sum(p and not t for t, p in zip(truth, pred, strict=True))
-    fn = sum(t and not p for t, p in zip(truth, pred, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    return precision, recall, 2 * precision * recall / (precision + recall or 1)
-
-
 @pytest.mark.parametrize("features", ["embeddings", "both"])
 def test_planted_with_smollm2_embeddings(smollm2, labeler, vocab, features):
     strings, ids, single = vocab
@@ -59,7 +50,7 @@ def test_planted_with_smollm2_embeddings(smollm2, labeler, vocab, features):
     det = PolysemanticityDetector(labeler=labeler, features=features).fit(smollm2.view.W_E)
     with single_blas_thread():
         pred = [det.score(c.tokens, [ids[t] for t in c.tokens]).polysemantic for c in cases]
-    precision, recall, f1 = _prf([c.polysemantic for c in cases], pred)
+    precision, recall, f1 = prf([c.polysemantic for c in cases], pred)
     print(
         f"{features}: accuracy {correct / len(singles):.3f} P {precision:.3f} R {recall:.3f} F1 {f1:.3f}"
     )
