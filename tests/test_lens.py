@@ -180,3 +180,17 @@ def test_json_layout(family_model):
         assert key in pos
     assert pos["next_token_ce"] is None and len(pos["top_ids"]) == 2
     assert {entry["site"] for entry in prompt["layers"]} == {"resid", "mlp_out"}
+
+
+def test_half_precision_model_runs_and_matches_its_own_logits():
+    import copy
+
+    model, _ = tiny_model("llama", seed=5)
+    half = copy.deepcopy(model).to(torch.bfloat16)
+    result = Lens(half)(PROMPTS[0], k=3)
+    with torch.no_grad():
+        logits = half(torch.tensor([PROMPTS[0]])).logits[0].float()  # (pos, vocab)
+    last = result.site_index("resid", 2)
+    assert torch.equal(torch.from_numpy(result.final_top1[0]), logits.argmax(-1))
+    assert torch.equal(torch.from_numpy(result.top_ids[0, last, :, 0]), logits.argmax(-1))
+    assert (result.kl_to_final[0, last] < 1e-3).all()
