@@ -51,19 +51,29 @@ def test_garbage_gguf(tmp_path):
         load_model(str(bad))
 
 
-@pytest.mark.parametrize("name", ["qwen2", "mistral"])
-def test_llama_layout_families_are_exact(name):
+@pytest.mark.parametrize("name", ["qwen2", "qwen3", "mistral", "neox-sequential"])
+def test_more_variants_are_exact(name):
     import transformers as tf
 
-    config_class = {"qwen2": tf.Qwen2Config, "mistral": tf.MistralConfig}[name]
-    config = config_class(vocab_size=90, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                          num_key_value_heads=2, intermediate_size=64, max_position_embeddings=64)  # fmt: skip
+    common = dict(vocab_size=90, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                  intermediate_size=64, max_position_embeddings=64)  # fmt: skip
+    if name == "neox-sequential":
+        config = tf.GPTNeoXConfig(**common, use_parallel_residual=False)
+    else:
+        config_class = {"qwen2": tf.Qwen2Config, "qwen3": tf.Qwen3Config,
+                        "mistral": tf.MistralConfig}[name]  # fmt: skip
+        config = config_class(**common, num_key_value_heads=2, head_dim=8)
     torch.manual_seed(0)
     model = tf.AutoModelForCausalLM.from_config(config).eval()
     view = load_model(model).view
-    assert view.family.name == "llama" and view.attention(0).W_K.shape == (2, 32, 8)
+    assert view.parallel is False
+    if name != "neox-sequential":
+        assert view.family.name == "llama" and view.attention(0).W_K.shape == (2, 32, 8)
     ids = torch.tensor([[3, 1, 4, 1, 5, 9]])
-    states = forward_capture(view, ids, torch.ones_like(ids), [("resid", 2)])
+    sites = [("resid", 0), ("attn_out", 0), ("mlp_out", 0), ("resid", 1), ("resid", 2)]
+    states = forward_capture(view, ids, torch.ones_like(ids), sites)
+    total = states[("resid", 0)] + states[("attn_out", 0)] + states[("mlp_out", 0)]
+    assert torch.allclose(total, states[("resid", 1)], atol=1e-5)
     with torch.no_grad():
         assert (view.unembed(states[("resid", 2)]) - model(ids).logits).abs().max() <= 1e-4
 
