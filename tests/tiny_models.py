@@ -210,7 +210,7 @@ def save_tiny_model(family: str, folder: Any, seed: int = 0) -> Any:
     Returns:
         ``folder``, loadable by ``vocablens.load_model(str(folder))`` and the CLI.
     """
+    from tiny_tokenizer import save_tiny
+
     model, _ = tiny_model(family, seed)
-    model.save_pretrained(folder)
-    tiny_bpe_tokenizer(VOCAB[family]).save_pretrained(folder)
-    return folder
+    return save_tiny(model, tiny_bpe_tokenizer(VOCAB[family]), folder)

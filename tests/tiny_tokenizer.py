@@ -26,7 +26,7 @@ def tiny_tokenizer(vocab_size: int, extra: tuple[str, ...] = ()):
     )  # fmt: skip
 
 
-def save_tiny(model: torch.nn.Module, tokenizer, folder: Path) -> Path:
+def save_tiny(model: torch.nn.Module, tokenizer, folder: Path | str) -> Path | str:
     """Save a tiny model and its tokenizer as a model directory (safetensors)."""
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
