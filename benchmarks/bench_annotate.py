@@ -19,7 +19,7 @@ Usage::
    The *held-out* rows use concepts (``HELD_OUT``: birds, drinks, clothing, ...) that were
    written down before the annotator first ran on them and never used for tuning.
 2. **Whole model**: project the value vectors of SmolLM2-135M (30 layers x 1536 neurons x 2 signs,
-   top 30; ``vocablens.lens.project``) and annotate them all, from a cold start (WordNet opened,
+   top 30; ``vocablens.project.projector``) and annotate them all, from a cold start (WordNet opened,
    no cached look-ups), single process.
 """
 
@@ -100,7 +100,7 @@ def whole_model(lm, layers: str | None, maps: Path | None) -> dict[str, object]:
         umap_map,
         write_map,
     )
-    from vocablens.lens.project import project
+    from vocablens.project.projector import project
 
     t0 = time.perf_counter()
     frame = project(lm, "values", layers=layers, k=30).to_pandas()

@@ -33,10 +33,10 @@ from pathlib import Path
 import torch
 
 from vocablens import load_model
-from vocablens.lens import circuits
-from vocablens.lens.project import Projector, project
-from vocablens.lens.tokensets import whole_word_tokens
-from vocablens.lens.topk import pair_topk, rows_per_block
+from vocablens.model.tokenizer import whole_word_tokens
+from vocablens.project import circuits
+from vocablens.project.projector import Projector, project
+from vocablens.project.topk import pair_topk, rows_per_block
 
 K = 30
 BLOCK_MB = 192
@@ -72,8 +72,10 @@ def memory_child(n_layers: int) -> None:
 
 
 def memory() -> dict[str, float]:
-    """Peak RSS above the model for 3 and 10 layers of values (4608, 15360 vectors), each in a
-    fresh process (a process's earlier allocations would hide the peak)."""
+    """Peak RSS above the model for 3 and 10 layers of values (4608, 15360 vectors).
+
+    Each in a fresh process (a process's earlier allocations would hide the peak).
+    """
     out = {}
     for n_layers in (3, 10):
         command = [sys.executable, __file__, "--memory-child", str(n_layers)]

@@ -204,8 +204,10 @@ class Case:
 def _draw(
     rng: random.Random, concept: Concept, k: int, vocabulary: frozenset[str] | None
 ) -> list[str]:
-    """Up to ``k`` distinct tokens of ``concept``: one form of every word first (mostly the
-    canonical ``" Word"``), then further variants of the words, round by round."""
+    """Up to ``k`` distinct tokens of ``concept``.
+
+    One form of every word first (mostly the canonical ``" Word"``), then further variants of the words, round by round.
+    """
     words = list(concept.words)
     rng.shuffle(words)
     orders = []

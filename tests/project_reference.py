@@ -1,6 +1,6 @@
 """Brute-force float64 reference for parameter projections, written from the raw module weights.
 
-Deliberately independent of ``vocablens.lens.arch``: every family's weights are sliced here by
+Deliberately independent of ``vocablens.model.view``: every family's weights are sliced here by
 hand from the ``transformers`` modules, and every circuit is formed as a full matrix.
 """
 
@@ -66,7 +66,7 @@ def written_readout(model, family: str, final: bool = True) -> Tensor:
 
 
 def mlp_vectors(model, family: str, layer: int) -> dict[str, Tensor]:
-    """kind -> (d_mlp, d) float64 rows, one per neuron."""
+    """Kind -> (d_mlp, d) float64 rows, one per neuron."""
     block = blocks(model, family)[layer]
     w = lambda module: module.weight.detach().double()  # noqa: E731
     if family == "gpt2":  # Conv1D: weight is (in, out)

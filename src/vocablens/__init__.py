@@ -1,4 +1,8 @@
-"""vocablens: read transformer language models in the space of their own vocabulary."""
+"""vocablens: read transformer language models in the space of their own vocabulary.
+
+``import vocablens`` is light: it imports neither torch nor transformers. The entry points below
+load their module on first use.
+"""
 
 from vocablens.errors import (
     InputError,
@@ -7,17 +11,19 @@ from vocablens.errors import (
     UnsupportedModelError,
     VocabLensError,
 )
-from vocablens.lens.arch import ModelView
-from vocablens.lens.loading import DEFAULT_MODEL, LoadedModel, load_model
 
-# The heavier entry points load on first use, so `import vocablens` stays light.
+# Entry points, loaded on first use so that `import vocablens` stays light (no torch).
 _LAZY = {
+    "DEFAULT_MODEL": "vocablens.model.loading",
+    "LoadedModel": "vocablens.model.loading",
+    "load_model": "vocablens.model.loading",
+    "ModelView": "vocablens.model.view",
     "Lens": "vocablens.lens.logit_lens",
     "LensResult": "vocablens.lens.result",
     "logit_lens": "vocablens.lens.logit_lens",
-    "project": "vocablens.lens.project",
-    "project_vectors": "vocablens.lens.project",
-    "read_projections": "vocablens.lens.projfile",
+    "project": "vocablens.project.projector",
+    "project_vectors": "vocablens.project.projector",
+    "read_projections": "vocablens.project.files",
     "ConceptLabeler": "vocablens.annotate",
     "PolysemanticityDetector": "vocablens.annotate",
     "annotate_projections": "vocablens.annotate",
@@ -26,6 +32,7 @@ _LAZY = {
 
 
 def __getattr__(name: str):
+    """Import an entry point's module on first use (PEP 562)."""
     if name in _LAZY:
         import importlib
 
@@ -33,16 +40,17 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'vocablens' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """Module attributes, the lazy entry points included."""
+    return sorted([*globals(), *_LAZY])
+
+
 __all__ = [
     *_LAZY,
-    "DEFAULT_MODEL",
     "InputError",
-    "LoadedModel",
     "ModelLoadError",
-    "ModelView",
     "ResultFileError",
     "UnsupportedModelError",
     "VocabLensError",
-    "load_model",
 ]
 __version__ = "0.1.0"

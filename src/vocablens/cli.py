@@ -7,7 +7,7 @@ import sys
 import click
 
 from vocablens.errors import VocabLensError
-from vocablens.layers import parse_layers
+from vocablens.layerspec import parse_layers
 
 
 class _Group(click.Group):
@@ -84,7 +84,7 @@ def lens_cmd(model, prompts, top_k, target, sites, layers, json_path, bos, trunc
 
     MODEL is a directory, a .gguf file, a hub id, or the alias smollm2-135m.
     """  # fmt: skip
-    from vocablens.io import write_text_atomic
+    from vocablens.atomic import write_text_atomic
     from vocablens.lens.logit_lens import logit_lens
 
     site_names = tuple(s.strip() for s in sites.split(",") if s.strip())
@@ -159,7 +159,7 @@ def project_cmd(
     """  # fmt: skip
     from pathlib import Path
 
-    from vocablens.lens.projrun import ProjectConfig, project_to_dir
+    from vocablens.project.run import ProjectConfig, project_to_dir
 
     config = ProjectConfig(model=model, out=Path(out), what=what, layers=layers, k=top_k,
                            device=device, dtype=dtype, tokens=tokens, src_tokens=src_tokens,
@@ -226,4 +226,5 @@ def report_cmd(**opts) -> None:
 
 
 def run() -> None:  # pragma: no cover - console entry point alias
+    """Run the command line (an alias of :func:`main`)."""
     main()

@@ -9,7 +9,7 @@ _VISIBLE = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def visible(text: str) -> str:
-    """Show control characters visibly: ``\\n``, ``\\t``, ``\\r`` and ``⟨0xNN⟩`` for the rest.
+    r"""Show control characters visibly: ``\\n``, ``\\t``, ``\\r`` and ``⟨0xNN⟩`` for the rest.
 
     Spaces stay as they are (a leading space is meaningful: ``" Paris"`` is a word start).
     """

@@ -31,9 +31,9 @@ import pandas as pd
 
 from vocablens.annotate.labeler import ConceptLabeler, Label
 from vocablens.annotate.polysemantic import PolysemanticityDetector
+from vocablens.atomic import atomic_path
 from vocablens.errors import InputError, ResultFileError, VocabLensError
-from vocablens.io import atomic_path
-from vocablens.layers import LayerSpec, parse_layers
+from vocablens.layerspec import LayerSpec, parse_layers
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def read_projection_table(source: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    from vocablens.lens.projfile import read_projections
+    from vocablens.project.files import read_projections
 
     if path.is_dir() or path.suffix == ".parquet":
         try:
@@ -127,7 +127,7 @@ def _read(path: Path) -> pd.DataFrame:
 
 def _resolve_model(model: Any, manifest: dict[str, Any]) -> Any:
     """A LoadedModel or None (see the module docstring)."""
-    from vocablens.lens.loading import load_model
+    from vocablens.model.loading import load_model
 
     if model is False or (isinstance(model, str) and model.lower() == "none"):
         return None

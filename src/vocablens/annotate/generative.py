@@ -28,7 +28,7 @@ class GenerativeLabeler:
     """Label token lists by prompting a local chat model (greedy decoding).
 
     Args:
-        model: a model spec for :func:`~vocablens.lens.loading.load_model` (default: the
+        model: a model spec for :func:`~vocablens.model.loading.load_model` (default: the
             embedded SmolLM2-135M-Instruct) or a LoadedModel.
         n_tokens: how many top tokens go into the prompt.
         max_new_tokens: generation budget.
@@ -58,7 +58,7 @@ class GenerativeLabeler:
 
     def fit(self, X: object = None, y: object = None) -> GenerativeLabeler:
         """Load the model (X, y are ignored). Returns self."""
-        from vocablens.lens.loading import load_model
+        from vocablens.model.loading import load_model
 
         self.model_ = load_model(self.model)
         return self

@@ -112,6 +112,7 @@ class TokenAnalysis:
 
     @property
     def ancestors(self) -> frozenset[str]:
+        """The WordNet synsets the token supports (its senses and all their hypernyms)."""
         return self.senses.ancestors if self.senses is not None else frozenset()
 
 

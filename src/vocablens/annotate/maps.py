@@ -32,7 +32,7 @@ def value_vectors(
     """The FFN value vectors (rows of ``W_out``) of some layers.
 
     Args:
-        model: anything :func:`~vocablens.lens.loading.load_model` accepts.
+        model: anything :func:`~vocablens.model.loading.load_model` accepts.
         layers: layers (None: all).
 
     Returns:
@@ -40,7 +40,7 @@ def value_vectors(
     """
     import torch
 
-    from vocablens.lens.loading import load_model
+    from vocablens.model.loading import load_model
 
     view = load_model(model).view
     layers = list(range(view.n_layers)) if layers is None else [view.check_layer(x) for x in layers]
@@ -91,11 +91,14 @@ def umap_map(
     """2-D UMAP coordinates of the value vectors of a layer or of the whole model.
 
     Args:
-        model: anything :func:`~vocablens.lens.loading.load_model` accepts.
+        model: anything :func:`~vocablens.model.loading.load_model` accepts.
         layers: layers to map together (None: the whole model).
         annotations: the output of :func:`~vocablens.annotate.annotate_projections` (its
             confident ``+v`` labels of kind ``values`` colour the map); None: no labels.
-        n_neighbors, min_dist, metric, seed: UMAP parameters (``seed`` makes it reproducible).
+        n_neighbors: UMAP's neighbourhood size.
+        min_dist: UMAP's minimum distance.
+        metric: UMAP's metric.
+        seed: UMAP's random state (makes it reproducible).
         reducer: any object with ``fit_transform`` (e.g. a scikit-learn PCA) instead of UMAP.
 
     Returns:

@@ -1,4 +1,4 @@
-"""Token normalization and token kinds, from the token's surface alone (no lexicon).
+r"""Token normalization and token kinds, from the token's surface alone (no lexicon).
 
 A projected vector's top tokens arrive as decoded strings (``" Paris"``), as raw tokenizer
 pieces (``"ĠParis"``, ``"▁Paris"``, ``"##ing"``) or as the readable forms of
@@ -31,6 +31,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from vocablens.model.tokenizer import MARKER_TEXT
+
 KINDS = (
     "word",
     "piece",
@@ -45,8 +47,6 @@ KINDS = (
     "other",
 )
 
-# Word-start markers of byte-level BPE (Ġ = space, Ċ = newline, ĉ = tab) and SentencePiece (▁).
-_MARKERS = {"Ġ": " ", "▁": " ", "Ċ": "\n", "ĉ": "\t", "č": "\r"}
 _VISIBLE_WS = re.compile(r"\\[ntr]")
 _BYTE = re.compile(r"⟨0x[0-9A-Fa-f]{2}⟩|\ufffd|^<0x[0-9A-Fa-f]{2}>$")
 _SPECIAL = re.compile(r"^(<\|[^|]*\|>|<s>|</s>|<unk>|<pad>|<mask>|\[(CLS|SEP|PAD|UNK|MASK)\])$")
@@ -129,8 +129,8 @@ def _unmark(raw: str) -> tuple[str, bool]:
     piece_prefix = text.startswith("##")  # WordPiece continuation
     if piece_prefix:
         text = text[2:]
-    if text and text[0] in _MARKERS:
-        text = "".join(_MARKERS.get(ch, ch) for ch in text)
+    if text and text[0] in MARKER_TEXT:
+        text = "".join(MARKER_TEXT.get(ch, ch) for ch in text)
     text = _VISIBLE_WS.sub(lambda m: {"\\n": "\n", "\\t": "\t", "\\r": "\r"}[m.group()], text)
     word_start = (not piece_prefix) and text[:1].isspace()
     return text, word_start

@@ -185,6 +185,7 @@ class WordSenses:
 
     @property
     def known(self) -> bool:
+        """Whether WordNet knows the word at all."""
         return bool(self.lexnames)
 
 

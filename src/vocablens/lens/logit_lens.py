@@ -8,12 +8,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from vocablens.buffers import Scratch
 from vocablens.errors import InputError
-from vocablens.lens.capture import SITES, Site, forward_capture
-from vocablens.lens.loading import load_model
 from vocablens.lens.result import LensResult
-from vocablens.lens.scratch import Scratch
 from vocablens.lens.stats import FinalDist, chunk_stats
+from vocablens.model.hooks import SITES, Site, forward_capture
+from vocablens.model.loading import load_model
 from vocablens.tokens import token_strings
 
 Prompt = str | Sequence[int]
@@ -47,14 +47,13 @@ class Lens:
 
     @property
     def n_layers(self) -> int:
+        """The model's number of blocks."""
         return self.view.n_layers
 
     @property
     def context_length(self) -> int | None:
-        config = self.view.config
-        return getattr(config, "max_position_embeddings", None) or getattr(
-            config, "n_positions", None
-        )
+        """The model's longest input in tokens (None: no limit known)."""
+        return self.view.context_length
 
     # ----- input checks ----------------------------------------------------------------------
     def tokenize(self, prompt: Prompt, *, bos: bool = False, truncate: bool = False) -> list[int]:

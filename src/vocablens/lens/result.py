@@ -63,9 +63,11 @@ class LensResult:
         return self.sites.index((site, layer))
 
     def token(self, token_id: int) -> str:
+        """The readable string of a token id (``⟨id⟩`` when unknown)."""
         return self.vocab.get(int(token_id), f"⟨{int(token_id)}⟩")
 
     def top_tokens(self, prompt: int, site: int, pos: int) -> list[str]:
+        """The top-k tokens of one cell, as readable strings."""
         return [self.token(i) for i in self.top_ids[prompt, site, pos]]
 
     def to_pandas(self):
@@ -133,6 +135,7 @@ class LensResult:
         return {"model": self.model, "target": self.target, "prompts": prompts}
 
     def to_json(self, **kwargs: Any) -> str:
+        """The JSON layout of :meth:`to_dict` as text (``kwargs`` go to :func:`json.dumps`)."""
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
     def table(self, prompt: int = 0, site: str = "resid", width: int = 12) -> str:

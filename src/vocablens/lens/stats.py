@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from vocablens.lens.scratch import Scratch
+from vocablens.buffers import Scratch
 
 Tensor = torch.Tensor
 
@@ -46,6 +46,7 @@ class FinalDist:
 
     @classmethod
     def from_logits(cls, logits: Tensor) -> FinalDist:
+        """The distribution of ``(pos, vocab)`` float32 logits."""
         lse, expd, total = _softmax_parts(logits)  # (pos,), (pos, vocab), (pos, 1)
         probs = expd.div_(total)  # (pos, vocab)
         neg_entropy = torch.einsum("pv,pv->p", probs, logits) - lse  # (pos,)

@@ -4,13 +4,13 @@
 touches the model) then :func:`render_report` (data to files).
 """
 
-from vocablens.layers import parse_layers
+from vocablens.layerspec import parse_layers
 from vocablens.reports.compute import compute_report
 from vocablens.reports.config import ReportConfig
-from vocablens.reports.data import ReportData
 from vocablens.reports.prompts import DEFAULT_PROMPTS, read_prompts
 from vocablens.reports.render import render_report
 from vocablens.reports.report import generate_report
+from vocablens.reports.report_data import ReportData
 
 __all__ = [
     "DEFAULT_PROMPTS",

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from vocablens.errors import VocabLensError
-from vocablens.layers import parse_layers
+from vocablens.layerspec import parse_layers
 from vocablens.reports.config import ReportConfig
-from vocablens.reports.data import ReportData
 from vocablens.reports.prompts import default_prompts
+from vocablens.reports.report_data import ReportData
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class _Steps:
 def ov_token_subset(lm: Any, n: int) -> list[int]:
     """The token set of the OV projections: ``n`` common whole-word tokens.
 
-    Whole words (:func:`~vocablens.lens.tokensets.whole_word_tokens`) with the lowest ids (byte-
+    Whole words (:func:`~vocablens.project.tokensets.whole_word_tokens`) with the lowest ids (byte-
     level BPE gives frequent merges low ids), leaving out tokens whose unembedding norm is an
     outlier (above the median + 4 robust SDs): in tied-embedding models these are word fragments
     (``" strugg"``, ``" acknow"``) whose large norm puts them on top of every head's readout.
@@ -60,7 +60,7 @@ def ov_token_subset(lm: Any, n: int) -> list[int]:
     """
     import torch
 
-    from vocablens.lens.tokensets import whole_word_tokens
+    from vocablens.model.tokenizer import whole_word_tokens
 
     vocab = lm.view.vocab_size
     words: list[int] = []
@@ -132,9 +132,9 @@ def compute_report(
     """
     import torch
 
-    from vocablens.lens.loading import load_model
     from vocablens.lens.logit_lens import Lens
-    from vocablens.lens.project import Projector
+    from vocablens.model.loading import load_model
+    from vocablens.project.projector import Projector
 
     config = (config or ReportConfig()).check()
     prompts = list(config.prompts) or default_prompts()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from vocablens.errors import InputError
-from vocablens.layers import parse_layers
+from vocablens.layerspec import parse_layers
 
 Prompt = str | Sequence[int]
 

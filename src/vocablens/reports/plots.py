@@ -16,7 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from vocablens.reports.views import shown
+from vocablens.reports.page_rows import shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,8 +33,9 @@ HEATMAP_LABELS = {"prob": "top-1 probability", "kl": "KL to final (nats)"}
 
 
 def plain(text: str, max_chars: int | None = None) -> str:
-    """A string safe for matplotlib: invisible characters shown (:func:`~.views.shown`),
-    shortened to ``max_chars``, ``$`` escaped.
+    """A string safe for matplotlib.
+
+    Invisible characters shown (:func:`~.page_rows.shown`), shortened to ``max_chars``, ``$`` escaped.
     """
     text = shown(text)
     if text and not text.strip():

@@ -23,7 +23,7 @@ _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
 
 
 def unescape(line: str) -> str:
-    """Turn the escapes ``\\n``, ``\\t`` and ``\\\\`` of a prompts-file line into characters.
+    r"""Turn the escapes ``\\n``, ``\\t`` and ``\\\\`` of a prompts-file line into characters.
 
     Any other backslash is kept as it is.
     """
@@ -40,7 +40,7 @@ def unescape(line: str) -> str:
 
 
 def parse_prompts(text: str) -> list[str]:
-    """Prompts from the text of a prompts file.
+    r"""Prompts from the text of a prompts file.
 
     One prompt per line; blank lines and lines starting with ``#`` are skipped; ``\\n``, ``\\t``
     and ``\\\\`` stand for a newline, a tab and a backslash (prompts with several lines).

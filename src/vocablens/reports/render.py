@@ -17,8 +17,8 @@ import warnings
 from pathlib import Path
 
 from vocablens.errors import InputError
-from vocablens.reports import views
-from vocablens.reports.data import ReportData
+from vocablens.reports import page_rows as views
+from vocablens.reports.report_data import ReportData
 from vocablens.reports.search import build_index, index_script
 
 #: A file every report folder holds; only folders with it (or empty ones) are ever replaced.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vocablens.errors import InputError
-from vocablens.layers import LayerSpec
+from vocablens.layerspec import LayerSpec
 from vocablens.reports.compute import compute_report
 from vocablens.reports.config import Prompt, ReportConfig
 from vocablens.reports.render import check_target, render_report

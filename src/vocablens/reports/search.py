@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vocablens.reports.views import Key, NeuronLabel
+from vocablens.reports.page_rows import Key, NeuronLabel
 
 _SCRIPT_ESCAPES = {
     "<": "\\u003c",
@@ -21,7 +21,7 @@ _SCRIPT_ESCAPES = {
 
 
 def script_json(value: Any) -> str:
-    """JSON text that is safe inside a ``<script>`` element or a ``.js`` file.
+    r"""JSON text that is safe inside a ``<script>`` element or a ``.js`` file.
 
     ``<``, ``>``, ``&`` and the line separators U+2028/U+2029 are written as ``\\uXXXX`` escapes, so
     no string can close the script (``</script>``), open a comment (``<!--``) or break a line.

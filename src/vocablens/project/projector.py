@@ -1,0 +1,345 @@
+"""Parameter projections: read FFN neurons, attention heads and any vector in the vocabulary.
+
+What is projected, and through what (``R`` is the unembedding ``W_U``, restricted to the chosen
+token set; with ``final_norm=True`` it first goes through the final norm's direction-preserving
+part, :meth:`ModelView.norm_linear`: LayerNorm centring and the gain):
+
+* ``values``: FFN value vectors (rows of ``W_out``), vectors *written* to the residual
+  stream: ``score = norm_linear(v) @ W_U[t]``, the logit ``v`` adds to token ``t`` up to scale.
+* ``keys_in`` / ``keys_gate`` / ``keys_up``: FFN key vectors (plain or gated MLPs), vectors that
+  *read* the residual stream: ``score = key @ W_U[t]`` (no final norm: it does not act on them).
+* ``ov``: top (source token, output token) pairs of each head's OV circuit, and ``ov_promoted``:
+  the output tokens with the largest column maximum of the OV map over the source tokens, i.e.
+  what the head can promote most when it attends to a single token.
+* ``qk``: top (query token, key token) pairs of each head's QK circuit.
+* ``vector`` (:func:`project_vectors`): any user vectors, handled like values.
+
+OV and QK conventions are in :mod:`vocablens.project.circuits`. Biases, the unembedding bias and
+Gemma-2's soft-cap are left out (the cap is monotonic: it does not change the ranking).
+Vectors get both directions: ``sign=+1`` the ``k`` highest scores (promoted), ``sign=-1`` the
+``k`` lowest (suppressed: the top-k of ``-v``); ``score`` is always the raw ``v @ u_t``, so it
+is negative for suppressed tokens, and rank 0 is the most extreme. Pairs use ``sign=+1`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from vocablens.buffers import Scratch
+from vocablens.errors import InputError
+from vocablens.layerspec import LayerSpec, layer_list
+from vocablens.model.loading import LoadedModel, load_model
+from vocablens.project import circuits
+from vocablens.project.files import read_projections
+from vocablens.project.result import Projections, ProjectionTable
+from vocablens.project.tokensets import TokenNames, resolve_tokens
+from vocablens.project.topk import Readout, pair_topk, vector_topk
+
+__all__ = [
+    "KINDS",
+    "ProjectionTable",
+    "Projections",
+    "Projector",
+    "parse_layers",
+    "parse_what",
+    "project",
+    "project_vectors",
+    "read_projections",
+]
+
+Tensor = torch.Tensor
+
+VECTOR_KINDS = ("values", "keys_in", "keys_gate", "keys_up")
+PAIR_KINDS = ("ov", "ov_promoted", "qk")
+KINDS = (*VECTOR_KINDS, *PAIR_KINDS, "vector")
+WHAT = ("values", "keys", "keys_in", "keys_gate", "keys_up", "ov", "qk")
+
+
+def parse_what(what: str | Iterable[str]) -> tuple[str, ...]:
+    """Normalise ``what`` (``"values,keys"`` or a list) to a tuple of :data:`WHAT` names."""
+    items = what.split(",") if isinstance(what, str) else list(what)
+    names = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    unknown = [name for name in names if name not in WHAT]
+    if unknown or not names:
+        raise InputError(
+            f"unknown projection {unknown[0] if unknown else what!r}; choose from {', '.join(WHAT)}"
+        )
+    return names
+
+
+def parse_layers(spec: LayerSpec, n_layers: int) -> list[int]:
+    """Layers from ``None`` (all), an int, a list, or a string like ``"0-5"``, ``"0,2,4-6"``.
+
+    Raises:
+        InputError: unparsable or out of range (the model has layers ``0..n_layers-1``).
+    """
+    return layer_list(spec, n_layers)
+
+
+class Projector:
+    """Projects one model's parameters; keeps the prepared readouts between layers.
+
+    Args:
+        model: anything :func:`~vocablens.model.loading.load_model` accepts.
+        k: top-k per vector and sign (per head for pairs).
+        tokens: output-side token set (``None``/``"all"``, ``"words"``, or ids).
+        src_tokens: source-side token set for ``ov`` (sources) and ``qk`` (queries).
+        final_norm: read written vectors through the final norm's linear part.
+        block_mb: size of the reused logits block.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        k: int = 30,
+        *,
+        tokens: Any = None,
+        src_tokens: Any = None,
+        final_norm: bool = True,
+        block_mb: float = 192,
+    ):
+        self.lm: LoadedModel = load_model(model)
+        self.view = self.lm.view
+        self.names = TokenNames(self.lm.tokenizer)
+        self.final_norm = final_norm
+        self.block_mb = block_mb
+        W_U = self.view.W_U
+        self.dtype = torch.float32 if W_U.device.type == "cpu" else W_U.dtype
+        self.tokens = resolve_tokens(tokens, self.lm.tokenizer, self.view.vocab_size, "tokens")
+        self.src_tokens = resolve_tokens(
+            src_tokens, self.lm.tokenizer, self.view.vocab_size, "src_tokens"
+        )
+        if not 1 <= k <= len(self.tokens):
+            raise InputError(f"top-k must be between 1 and the {len(self.tokens)} tokens, got {k}")
+        self.k = k
+        self._cache: dict[str, Any] = {}
+        self._scratch = Scratch()  # one work block for every projection, reused
+
+    # ----- prepared operands (built once, on first use) -------------------------------------
+    def _lazy(self, name: str, build) -> Any:
+        if name not in self._cache:
+            self._cache[name] = build()
+        return self._cache[name]
+
+    def _unembed_T(self) -> Tensor:
+        W_U = self.view.W_U.detach()
+        if len(self.tokens) < W_U.shape[0]:  # a subset: gather its rows
+            W_U = W_U[self.tokens.to(W_U.device)]  # (n_tokens, d_model)
+        return W_U.to(self.dtype).T  # (d_model, n_tokens)
+
+    def write_readout(self) -> Readout:
+        """Readout for written vectors: ``norm_linear(v) @ W_U[tokens].T`` as ``v @ R_T``."""
+
+        def build() -> Readout:
+            if not self.final_norm:
+                return self.read_readout()
+            eye = torch.eye(self.view.d_model, dtype=self.dtype, device=self.view.W_U.device)
+            N = self.view.norm_linear(eye).detach()  # (d_model, d_model): row i = norm_linear(e_i)
+            diag = N.diagonal()
+            if torch.equal(N, torch.diag(diag)):  # RMSNorm: a gain only
+                R_T = diag[:, None] * self._unembed_T()  # (d_model, n_tokens)
+            else:
+                R_T = N @ self._unembed_T()  # (d_model, n_tokens)
+            return Readout(R_T, self._scratch)
+
+        return self._lazy("write", build)
+
+    def read_readout(self) -> Readout:
+        """Readout for read vectors (keys): ``key @ W_U[tokens].T``."""
+        return self._lazy("read", lambda: Readout(self._unembed_T(), self._scratch))
+
+    def _inputs(self, which: str) -> Tensor:
+        ids = self.tokens if which == "tokens" else self.src_tokens
+        return self._lazy(which, lambda: circuits.token_inputs(self.view, ids, self.dtype))
+
+    # ----- projections ----------------------------------------------------------------------
+    def vector_table(self, kind: str, layer: int, vectors: Tensor, readout: Readout):
+        """Top-k tokens of ``vectors`` ``(n, d_model)`` through ``readout``, both signs."""
+        top = vector_topk(vectors.detach(), readout, self.k, block_mb=self.block_mb)
+        return ProjectionTable(
+            kind=kind,
+            layer=layer,
+            index=torch.arange(vectors.shape[0]),
+            signs=(1, -1),
+            scores=top.scores,
+            token_ids=self.tokens[top.cols],
+        )
+
+    def ffn(self, layer: int, kinds: Sequence[str]) -> list[ProjectionTable]:
+        """``values`` and key tables of one layer (``kinds`` from :data:`VECTOR_KINDS`)."""
+        mlp = self.view.mlp(layer)
+        matrices = {
+            "values": mlp.W_out,
+            "keys_in": mlp.W_in,
+            "keys_gate": mlp.W_gate,
+            "keys_up": mlp.W_up,
+        }
+        tables = []
+        for kind in kinds:
+            matrix = matrices[kind]
+            if matrix is None:
+                raise InputError(f"the model's MLP has no {kind} (gated: {mlp.gated})")
+            readout = self.write_readout() if kind == "values" else self.read_readout()
+            tables.append(self.vector_table(kind, layer, matrix, readout))
+        return tables
+
+    def _pair_table(self, kind: str, layer: int, tops: list, src_ids: Tensor) -> ProjectionTable:
+        return ProjectionTable(
+            kind=kind,
+            layer=layer,
+            index=torch.arange(len(tops)),
+            signs=(1,),
+            scores=torch.stack([top.scores for top in tops])[:, None],  # (n_heads, 1, k)
+            token_ids=torch.stack([self.tokens[top.cols] for top in tops])[:, None],
+            src_token_ids=torch.stack([src_ids[top.rows] for top in tops])[:, None],
+        )
+
+    def ov(self, layer: int) -> list[ProjectionTable]:
+        """``ov`` pairs and ``ov_promoted`` tokens of every head of one layer."""
+        attn = self.view.attention(layer)
+        src, readout_T = self._inputs("src_tokens"), self.write_readout().R_T
+        right_T = readout_T[:, : len(self.tokens)]  # (d_model, n_tokens)
+        tops = []
+        for head in range(attn.n_heads):
+            left, right = circuits.ov_factors(attn, head, src, right_T)
+            tops.append(
+                pair_topk(
+                    left, right, self.k, col_max=True, block_mb=self.block_mb, scratch=self._scratch
+                )
+            )
+        col_max = torch.stack([top.col_max for top in tops if top.col_max is not None])
+        # col_max: (n_heads, n_tokens)
+        promoted = col_max.topk(self.k, dim=1)  # (n_heads, k)
+        return [
+            self._pair_table("ov", layer, tops, self.src_tokens),
+            ProjectionTable(
+                kind="ov_promoted",
+                layer=layer,
+                index=torch.arange(attn.n_heads),
+                signs=(1,),
+                scores=promoted.values[:, None],
+                token_ids=self.tokens[promoted.indices][:, None],
+            ),
+        ]
+
+    def qk(self, layer: int) -> list[ProjectionTable]:
+        """``qk`` pairs of every head of one layer."""
+        attn = self.view.attention(layer)
+        queries, keys = self._inputs("src_tokens"), self._inputs("tokens")
+        tops = []
+        for head in range(attn.n_heads):
+            left, right = circuits.qk_factors(attn, head, queries, keys)
+            tops.append(
+                pair_topk(left, right, self.k, block_mb=self.block_mb, scratch=self._scratch)
+            )
+        return [self._pair_table("qk", layer, tops, self.src_tokens)]
+
+    def layer(self, layer: int, what: Sequence[str]) -> list[ProjectionTable]:
+        """Every table that ``what`` (see :func:`parse_what`) asks for in one layer."""
+        gated = self.view.mlp(layer).gated
+        kinds = []
+        for name in what:
+            if name == "keys":
+                kinds.extend(["keys_gate", "keys_up"] if gated else ["keys_in"])
+            elif name in VECTOR_KINDS:
+                kinds.append(name)
+        tables = self.ffn(layer, list(dict.fromkeys(kinds)))
+        if "ov" in what:
+            tables.extend(self.ov(layer))
+        if "qk" in what:
+            tables.extend(self.qk(layer))
+        return tables
+
+    def result(self, tables: list[ProjectionTable]) -> Projections:
+        """Wrap tables into a :class:`Projections` result of this model."""
+        return Projections(model=self.lm.name, k=self.k, tables=tables, names=self.names)
+
+
+@torch.inference_mode()
+def project(
+    model: Any,
+    what: str | Iterable[str] = "values",
+    layers: str | int | Iterable[int] | None = None,
+    k: int = 30,
+    *,
+    tokens: Any = None,
+    src_tokens: Any = None,
+    final_norm: bool = True,
+    block_mb: float = 192,
+    progress: bool = False,
+) -> Projections:
+    """Project a model's parameters into its vocabulary (see the module docstring for what).
+
+    Args:
+        model: anything :func:`~vocablens.model.loading.load_model` accepts.
+        what: ``"values"``, ``"keys"``, ``"keys_in"``/``"keys_gate"``/``"keys_up"``, ``"ov"``,
+            ``"qk"``, or several (comma-separated string or list).
+        layers: ``None`` (all), an int, a list, or a string like ``"0-5"`` / ``"0,2,4-6"``.
+        k: top-k per vector and sign; per head for ``ov``/``ov_promoted``/``qk``.
+        tokens: restrict the output side (key side for ``qk``) to ``"words"`` (see
+            :func:`~vocablens.project.tokensets.whole_word_tokens`) or a list of token ids.
+        src_tokens: restrict the source side of ``ov`` and the query side of ``qk`` likewise.
+        final_norm: read written vectors through the final norm's gain (and centring).
+        block_mb: size of the reused logits block in megabytes (memory stays flat).
+        progress: show a progress bar over layers.
+
+    Returns:
+        :class:`Projections`; ``.to_pandas()`` gives the long format.
+
+    Raises:
+        InputError: unknown ``what``, bad layers, bad token sets or ``k``.
+    """
+    names = parse_what(what)
+    projector = Projector(
+        model, k, tokens=tokens, src_tokens=src_tokens, final_norm=final_norm, block_mb=block_mb
+    )
+    tables = []
+    for layer in tqdm(
+        parse_layers(layers, projector.view.n_layers),
+        disable=not progress,
+        desc="project",
+        unit="layer",
+    ):
+        tables.extend(projector.layer(layer, names))
+    return projector.result(tables)
+
+
+@torch.inference_mode()
+def project_vectors(
+    model: Any,
+    vectors: Any,
+    k: int = 30,
+    *,
+    tokens: Any = None,
+    final_norm: bool = True,
+    block_mb: float = 192,
+) -> Projections:
+    """Project arbitrary residual-stream vectors into the vocabulary, like FFN values.
+
+    Args:
+        model: anything :func:`~vocablens.model.loading.load_model` accepts.
+        vectors: ``(n, d_model)`` or ``(d_model,)`` tensor or array.
+        k: top-k per vector and sign.
+        tokens: restrict to ``"words"`` or a list of token ids.
+        final_norm: read the vectors through the final norm's gain (and centring).
+        block_mb: size of the reused logits block in megabytes.
+
+    Returns:
+        :class:`Projections` with one table of kind ``"vector"``, layer -1, index = row number.
+
+    Raises:
+        InputError: vectors of the wrong shape, bad token set or ``k``.
+    """
+    projector = Projector(model, k, tokens=tokens, final_norm=final_norm, block_mb=block_mb)
+    vectors = torch.as_tensor(vectors)
+    vectors = vectors[None] if vectors.ndim == 1 else vectors
+    d_model = projector.view.d_model
+    if vectors.ndim != 2 or vectors.shape[1] != d_model or vectors.shape[0] == 0:
+        raise InputError(f"vectors must have shape (n, {d_model}), got {tuple(vectors.shape)}")
+    readout = projector.write_readout()
+    table = projector.vector_table("vector", -1, vectors, readout)
+    return projector.result([table])

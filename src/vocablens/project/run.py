@@ -1,0 +1,154 @@
+"""Resumable projection runs: one Parquet file per layer plus ``manifest.json`` in a folder.
+
+A run that is killed and restarted with the same model and options skips the finished layers
+(the manifest lists them; files are renamed into place only when complete).
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from vocablens.errors import InputError
+from vocablens.model.loading import load_model
+from vocablens.project import files as projfile
+from vocablens.project.projector import Projector, parse_layers, parse_what
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Options of a projection run (what ``vocablens project`` builds from its arguments).
+
+    Attributes:
+        model: a model spec for :func:`~vocablens.model.loading.load_model`.
+        out: output folder.
+        what: comma-separated projections (see :func:`~vocablens.project.projector.parse_what`).
+        layers: layer spec like ``"0-5"`` or ``"0,2,4-6"``; None for all.
+        k: top-k per vector and sign (per head for pairs).
+        device: where to compute (``"cpu"``, ``"cuda"``, ...).
+        dtype: weights dtype name: float32, bfloat16 or float16.
+        tokens: output-side token set, ``"all"`` or ``"words"``.
+        src_tokens: source/query-side token set, ``"all"`` or ``"words"``.
+        final_norm: read written vectors through the final norm's gain.
+        block_mb: size of the reused logits block.
+        progress: show a progress bar.
+    """
+
+    model: str
+    out: Path
+    what: str = "values,keys"
+    layers: str | None = None
+    k: int = 30
+    device: str = "cpu"
+    dtype: str = "float32"
+    tokens: str = "all"
+    src_tokens: str = "all"
+    final_norm: bool = True
+    block_mb: float = 192
+    progress: bool = True
+
+    def options(self) -> dict[str, Any]:
+        """The options that change results (a restart must repeat them to resume)."""
+        return {
+            "what": list(parse_what(self.what)),
+            "k": self.k,
+            "dtype": self.dtype,
+            "tokens": self.tokens,
+            "src_tokens": self.src_tokens,
+            "final_norm": self.final_norm,
+        }
+
+
+def _versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("vocablens", "torch", "transformers", "pyarrow", "pandas"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "unknown"
+    return versions
+
+
+def _start_manifest(config: ProjectConfig, card: dict[str, Any], layers: list[int]) -> dict:
+    """The existing manifest when resuming a compatible run, else a fresh one."""
+    out = Path(config.out)
+    options = config.options()
+    if (out / projfile.MANIFEST).exists():
+        old = projfile.read_manifest(out)
+        if old.get("model") != config.model or old.get("options") != options:
+            raise InputError(
+                f"{out} holds projections of another model or other options; "
+                "use a new --out folder or repeat the original options"
+            )
+        listed = old.get("finished")
+        listed = listed if isinstance(listed, dict) else {}
+        finished = {key: name for key, name in listed.items() if (out / str(name)).is_file()}
+    else:
+        finished = {}
+    return {
+        "format": projfile.FORMAT,
+        "format_version": projfile.FORMAT_VERSION,
+        "model": config.model,
+        "model_card": card,
+        "options": options,
+        "layers": layers,
+        "finished": finished,
+        "complete": False,
+        "versions": _versions(),
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def project_to_dir(config: ProjectConfig) -> Path:
+    """Run a projection into ``config.out``: a Parquet file per layer and ``manifest.json``.
+
+    Layers already finished in ``config.out`` by an earlier run with the same model and options
+    are skipped. Read the result with :func:`~vocablens.project.files.read_projections`.
+
+    Returns:
+        The output folder.
+
+    Raises:
+        InputError: bad options, or ``out`` holds a run with other options.
+        ModelLoadError, UnsupportedModelError: the model cannot be used.
+    """
+    what = parse_what(config.what)
+    if config.dtype not in DTYPES:
+        raise InputError(f"unknown dtype {config.dtype!r}; choose from {', '.join(DTYPES)}")
+    lm = load_model(config.model, device=config.device, dtype=DTYPES[config.dtype])
+    layers = parse_layers(config.layers, lm.view.n_layers)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = _start_manifest(config, lm.view.describe(), layers)
+    for stale in out.glob(".layer_*.parquet.*.tmp"):  # left by a killed run
+        stale.unlink(missing_ok=True)
+    with torch.inference_mode():
+        projector = Projector(
+            lm,
+            config.k,
+            tokens=config.tokens,
+            src_tokens=config.src_tokens,
+            final_norm=config.final_norm,
+            block_mb=config.block_mb,
+        )
+        todo = [layer for layer in layers if str(layer) not in manifest["finished"]]
+        for layer in tqdm(
+            todo, desc=f"project {','.join(what)}", unit="layer", disable=not config.progress
+        ):
+            frame = projector.result(projector.layer(layer, what)).to_pandas()
+            name = projfile.layer_file(layer)
+            projfile.write_table(frame, out / name)
+            manifest["finished"][str(layer)] = name
+            projfile.write_manifest(out, manifest)
+    manifest["complete"] = all(str(layer) in manifest["finished"] for layer in layers)
+    projfile.write_manifest(out, manifest)
+    return out

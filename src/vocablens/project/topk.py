@@ -1,0 +1,222 @@
+"""Streaming top-k engines: top tokens of many vectors, and top entries of low-rank products.
+
+Nothing here knows about models. Two engines:
+
+* :class:`Readout` + :func:`vector_topk`: for each vector ``v`` the ``k`` columns with the largest
+  and the ``k`` with the smallest ``v @ R_T`` (``R_T`` a ``(d, n_cols)`` readout such as the
+  unembedding). Vectors go through in chunks so that one logits block is about ``block_mb``;
+  the block is reused, so memory does not grow with the number of vectors.
+* :func:`pair_topk`: the ``k`` largest entries of ``left @ right`` (a rank-``r`` matrix such as
+  an OV or QK circuit) without forming it: row blocks are multiplied one at a time and their
+  top-k merged into a running top-k; optionally the running column maximum too.
+
+Both use the same exact pruning: split the candidates into groups, take each group's maximum
+(a cheap vectorized reduction), and keep only the ``k`` groups with the largest maxima. The ``k``
+largest elements lie in those groups (ties aside): every group holding one of them has a
+maximum at least the ``k``-th largest value, and at most ``k`` groups can. ``torch.topk`` then
+runs on ``k`` groups instead of everything, which is what keeps it well below the matmul's cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from vocablens.buffers import Scratch
+
+Tensor = torch.Tensor
+
+GROUP = 16  # elements per group in vector_topk's pruning (strided: column j, j+m, j+2m, ...)
+
+
+@dataclass(frozen=True)
+class VectorTopK:
+    """Top-k columns of a set of vectors, both directions.
+
+    Attributes:
+        scores: ``(n_vectors, 2, k)`` float32: ``[:, 0]`` the largest values (descending),
+            ``[:, 1]`` the smallest (ascending, i.e. the top-k of ``-v``).
+        cols: ``(n_vectors, 2, k)`` int64 column numbers of the readout.
+    """
+
+    scores: Tensor
+    cols: Tensor
+
+
+@dataclass(frozen=True)
+class PairTopK:
+    """The largest entries of a matrix given as a product ``left @ right``.
+
+    Attributes:
+        scores: ``(k,)`` float32, descending.
+        rows: ``(k,)`` int64 row numbers (of ``left``).
+        cols: ``(k,)`` int64 column numbers (of ``right``).
+        col_max: ``(n_cols,)`` float32 maximum of each column over all rows, or None.
+    """
+
+    scores: Tensor
+    rows: Tensor
+    cols: Tensor
+    col_max: Tensor | None = None
+
+
+def rows_per_block(n_cols: int, block_mb: float, itemsize: int = 4) -> int:
+    """How many rows of width ``n_cols`` fit in a block of ``block_mb`` megabytes (at least 1)."""
+    return max(1, int(block_mb * 2**20) // (n_cols * itemsize))
+
+
+class Readout:
+    """A readout matrix prepared for :func:`vector_topk`.
+
+    Args:
+        R_T: ``(d, n_cols)`` readout; the score of column ``j`` for a vector ``v`` is
+            ``v @ R_T[:, j]``. It is copied once, contiguous and padded to a multiple of
+            :data:`GROUP` columns.
+        scratch: where to keep the logits block between calls (shareable; a fresh one if None).
+    """
+
+    def __init__(self, R_T: Tensor, scratch: Scratch | None = None):
+        d, n_cols = R_T.shape
+        self.n_cols = n_cols
+        self.groups = -(-n_cols // GROUP)  # ceil
+        self.R_T = R_T.new_zeros(d, self.groups * GROUP)  # (d, n_padded)
+        self.R_T[:, :n_cols] = R_T
+        self.scratch = scratch or Scratch()  # the logits block, reused between calls
+
+    @property
+    def d(self) -> int:
+        """The vectors' dimension."""
+        return self.R_T.shape[0]
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The readout's dtype."""
+        return self.R_T.dtype
+
+    @property
+    def device(self) -> torch.device:
+        """The readout's device."""
+        return self.R_T.device
+
+
+def _chunks(n: int, size: int) -> Iterator[slice]:
+    for start in range(0, n, size):
+        yield slice(start, min(n, start + size))
+
+
+def _grouped_topk(block: Tensor, n_cols: int, k: int, largest: bool) -> tuple[Tensor, Tensor]:
+    """Row-wise top-k of ``block[:, :n_cols]`` by pruning to the ``k`` best groups (see module doc).
+
+    ``block`` is ``(c, n_padded)``; its padding columns are overwritten with +-inf.
+    """
+    c, n_padded = block.shape
+    m = n_padded // GROUP  # number of groups; group j holds columns j, j + m, j + 2m, ...
+    block[:, n_cols:] = -torch.inf if largest else torch.inf
+    grouped = block.view(c, GROUP, m)  # (c, GROUP, m)
+    best = grouped.amax(1) if largest else grouped.amin(1)  # (c, m)
+    groups = best.topk(k, dim=1, largest=largest, sorted=False).indices  # (c, k)
+    cand = grouped.gather(2, groups[:, None, :].expand(c, GROUP, k))  # (c, GROUP, k)
+    scores, pos = cand.reshape(c, GROUP * k).topk(k, dim=1, largest=largest)  # (c, k)
+    cols = (pos // k) * m + groups.gather(1, pos % k)  # (c, k)
+    return scores, cols
+
+
+def _block_topk(block: Tensor, n_cols: int, k: int, largest: bool) -> tuple[Tensor, Tensor]:
+    if n_cols // GROUP >= 4 * k:
+        return _grouped_topk(block, n_cols, k, largest)
+    return block[:, :n_cols].topk(k, dim=1, largest=largest)  # (c, k) both
+
+
+def vector_topk(vectors: Tensor, readout: Readout, k: int, *, block_mb: float = 192) -> VectorTopK:
+    """Top-``k`` and bottom-``k`` columns of ``vectors @ readout.R_T``, streamed in row chunks.
+
+    Args:
+        vectors: ``(n_vectors, d)``; converted to the readout's dtype and device chunk by chunk.
+        readout: the prepared readout.
+        k: how many columns per direction (at most ``readout.n_cols``).
+        block_mb: size of the reused logits block in megabytes.
+
+    Returns:
+        A :class:`VectorTopK` on the CPU.
+    """
+    n = vectors.shape[0]
+    k = min(k, readout.n_cols)
+    rows = min(
+        max(n, 1), rows_per_block(readout.R_T.shape[1], block_mb, readout.R_T.element_size())
+    )
+    buffer = readout.scratch.get((rows, readout.R_T.shape[1]), readout.dtype, readout.device)
+    scores = torch.empty(n, 2, k, dtype=torch.float32)
+    cols = torch.empty(n, 2, k, dtype=torch.int64)
+    for part in _chunks(n, rows):
+        chunk = vectors[part].to(device=readout.device, dtype=readout.dtype)  # (c, d)
+        block = buffer[: chunk.shape[0]]  # (c, n_padded)
+        torch.matmul(chunk, readout.R_T, out=block)  # (c, n_padded)
+        for side, largest in ((0, True), (1, False)):
+            top_scores, top_cols = _block_topk(block, readout.n_cols, k, largest)
+            scores[part, side] = top_scores.float().cpu()
+            cols[part, side] = top_cols.cpu()
+    return VectorTopK(scores=scores, cols=cols)
+
+
+def _merge(
+    best: tuple[Tensor, Tensor, Tensor] | None, new: tuple[Tensor, Tensor, Tensor], k: int
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Merge two (scores, rows, cols) candidate lists into the top ``k``."""
+    if best is not None:
+        new = tuple(torch.cat([a, b]) for a, b in zip(best, new, strict=True))  # type: ignore[assignment]
+    scores, rows, cols = new
+    scores, order = scores.topk(min(k, scores.numel()))  # (k,)
+    return scores, rows[order], cols[order]
+
+
+def pair_topk(
+    left: Tensor,
+    right: Tensor,
+    k: int,
+    *,
+    col_max: bool = False,
+    block_mb: float = 128,
+    scratch: Scratch | None = None,
+) -> PairTopK:
+    """The ``k`` largest entries of ``left @ right`` without forming it.
+
+    Args:
+        left: ``(n_rows, r)``.
+        right: ``(r, n_cols)``; same dtype and device as ``left``.
+        k: how many entries.
+        col_max: also return each column's maximum over all rows.
+        block_mb: size of the reused product block in megabytes.
+        scratch: where to keep the product block between calls (a fresh one if None).
+
+    Returns:
+        A :class:`PairTopK` on the CPU.
+    """
+    n_rows, n_cols = left.shape[0], right.shape[1]
+    rows = min(n_rows, rows_per_block(n_cols, block_mb, right.element_size()))
+    k_cols = min(k, n_cols)
+    buffer = (scratch or Scratch()).get((rows, n_cols), right.dtype, right.device)
+    best: tuple[Tensor, Tensor, Tensor] | None = None
+    running_max: Tensor | None = None
+    for part in _chunks(n_rows, rows):
+        block = buffer[: part.stop - part.start]  # (b, n_cols)
+        torch.matmul(left[part], right, out=block)  # (b, n_cols)
+        block_max = block.amax(0)  # (n_cols,)
+        if col_max:
+            running_max = (
+                block_max if running_max is None else torch.maximum(running_max, block_max)
+            )
+        top_cols = block_max.topk(k_cols, sorted=False).indices  # (k_cols,)
+        cand = block[:, top_cols].reshape(-1)  # (b * k_cols,)
+        scores, pos = cand.topk(min(k, cand.numel()))  # (k,)
+        new = (scores, pos // k_cols + part.start, top_cols[pos % k_cols])
+        best = _merge(best, new, k)
+    assert best is not None, "pair_topk needs at least one row"
+    scores, top_rows, top_cols = best
+    return PairTopK(
+        scores=scores.float().cpu(),
+        rows=top_rows.cpu(),
+        cols=top_cols.cpu(),
+        col_max=None if running_max is None else running_max.float().cpu(),
+    )

@@ -1,0 +1,252 @@
+"""Turn :class:`~vocablens.reports.report_data.ReportData` into plain rows for the page templates.
+
+No model, no HTML here: lists and dicts of strings and numbers. Token strings pass through
+:func:`vocablens.tokens.visible` (control characters shown visibly); HTML escaping is the
+templates' job (Jinja2 autoescape).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from vocablens.tokens import visible
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from vocablens.reports.report_data import ReportData
+
+Key = tuple[int, int, int]  # (layer, index, sign)
+
+_INVISIBLE = ("Cf", "Cs", "Co", "Zl", "Zp")  # format, surrogate, private use, line/para separator
+
+
+def shown(text: str) -> str:
+    """A token string as the report shows it.
+
+    :func:`~vocablens.tokens.visible`, and also format characters (bidi overrides, zero-width), line separators, surrogates and private-use
+    characters as ``⟨U+XXXX⟩``.
+    """
+    text = visible(text)
+    if text.isascii():
+        return text
+    return "".join(
+        f"⟨U+{ord(ch):04X}⟩" if unicodedata.category(ch) in _INVISIBLE else ch for ch in text
+    )
+
+
+def layer_page(layer: int) -> str:
+    """File name of a layer's page."""
+    return f"layer_{layer:03d}.html"
+
+
+def top_lists(df: pd.DataFrame | None, k: int, *, pairs: bool = False) -> dict[Key, list[tuple]]:
+    """Group a long projection table into ranked lists per ``(layer, index, sign)``.
+
+    Args:
+        df: rows with ``layer``, ``index``, ``sign``, ``rank``, ``token``, ``score`` (and
+            ``src_token`` when ``pairs``), or None.
+        k: keep ranks ``0..k-1``.
+        pairs: entries are ``(src_token, token, score)`` instead of ``(token, score)``.
+
+    Returns:
+        ``{(layer, index, sign): [(token, score), ...]}`` in rank order.
+    """
+    if df is None or not len(df):
+        return {}
+    df = df[df["rank"] < k].sort_values(["layer", "index", "sign", "rank"], kind="stable")
+    keys = df[["layer", "index", "sign"]].to_numpy(dtype=np.int64)
+    memo: dict[str, str] = {}
+
+    def show(t: object) -> str:
+        t = str(t)
+        found = memo.get(t)
+        if found is None:
+            found = memo[t] = shown(t)
+        return found
+
+    tokens = [show(t) for t in df["token"].tolist()]
+    scores = df["score"].to_numpy(dtype=float)
+    srcs = [show(t) for t in df["src_token"].tolist()] if pairs else None
+    change = np.flatnonzero(np.any(keys[1:] != keys[:-1], axis=1)) + 1
+    starts = np.concatenate([[0], change]).tolist()
+    ends = [*starts[1:], len(keys)]
+    out: dict[Key, list[tuple]] = {}
+    for a, b in zip(starts, ends, strict=True):
+        key = (int(keys[a, 0]), int(keys[a, 1]), int(keys[a, 2]))
+        if srcs is None:
+            out[key] = [(tokens[i], float(scores[i])) for i in range(a, b)]
+        else:
+            out[key] = [(srcs[i], tokens[i], float(scores[i])) for i in range(a, b)]
+    return out
+
+
+@dataclass(frozen=True)
+class NeuronLabel:
+    """A value vector's concept as the report shows it.
+
+    Attributes:
+        label: the promoted side's concept ("" when none).
+        supersense: its WordNet supersense ("" when none).
+        coverage: fraction of the top tokens the label explains.
+        confident: the label is confident.
+        polysemantic: the annotator flagged the vector as polysemantic.
+        suppressed_label: the suppressed side's confident concept ("" when none).
+    """
+
+    label: str = ""
+    supersense: str = ""
+    coverage: float = 0.0
+    confident: bool = False
+    polysemantic: bool = False
+    suppressed_label: str = ""
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return shown(str(value))
+
+
+def _confident(ann: pd.DataFrame) -> pd.Series:
+    labelled = ann["label"].fillna("").astype(str) != ""
+    if "confident" in ann:
+        return labelled & ann["confident"].fillna(False).astype(bool)
+    return labelled
+
+
+def annotation_lookup(ann: pd.DataFrame | None) -> dict[tuple[int, int], NeuronLabel]:
+    """Per ``(layer, neuron)`` the value vector's labels, from an annotation table.
+
+    Reads rows of kind ``"values"`` when a ``kind`` column exists; with a ``sign`` column the
+    ``+1`` row gives the label and the ``-1`` row the suppressed side's label.
+    """
+    if ann is None or not len(ann):
+        return {}
+    if "kind" in ann and (ann["kind"] == "values").any():
+        ann = ann[ann["kind"] == "values"]
+    confident = _confident(ann).to_numpy()
+    signs = ann["sign"].to_numpy() if "sign" in ann else np.ones(len(ann), dtype=int)
+    cols: dict[str, list[Any]] = {c: ann[c].tolist() if c in ann else [None] * len(ann)
+            for c in ("layer", "neuron", "label", "supersense", "coverage", "polysemantic")}  # fmt: skip
+    out: dict[tuple[int, int], NeuronLabel] = {}
+    suppressed: dict[tuple[int, int], str] = {}
+    for i in range(len(ann)):
+        key = (int(cols["layer"][i]), int(cols["neuron"][i]))
+        if signs[i] < 0:
+            if confident[i]:
+                suppressed[key] = _text(cols["label"][i])
+            continue
+        coverage = cols["coverage"][i]
+        out[key] = NeuronLabel(
+            label=_text(cols["label"][i]),
+            supersense=_text(cols["supersense"][i]),
+            coverage=float(coverage) if coverage is not None and coverage == coverage else 0.0,
+            confident=bool(confident[i]),
+            polysemantic=bool(cols["polysemantic"][i])
+            if cols["polysemantic"][i] is not None
+            else False,
+        )
+    for key, label in suppressed.items():
+        base = out.get(key, NeuronLabel())
+        out[key] = NeuronLabel(base.label, base.supersense, base.coverage, base.confident,
+                               base.polysemantic, label)  # fmt: skip
+    return out
+
+
+def confident_fractions(ann: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Fraction of value vectors with a confident concept per layer (``layer``, ``fraction``)."""
+    import pandas as pd
+
+    if ann is None or not len(ann):
+        return None
+    if "kind" in ann and (ann["kind"] == "values").any():
+        ann = ann[ann["kind"] == "values"]
+    if "sign" in ann:
+        ann = ann[ann["sign"] > 0]
+    frame = pd.DataFrame({"layer": ann["layer"].astype(int), "ok": _confident(ann).to_numpy()})
+    out = frame.groupby("layer", sort=True)["ok"].mean().rename("fraction").reset_index()
+    return out
+
+
+def lens_rows(data: ReportData, layer: int) -> list[dict[str, Any]]:
+    """Per prompt, the logit lens as block ``layer`` leaves it (resid ``layer + 1``).
+
+    Each prompt: ``{"text", "rows"}``; each row one position: input token, top-1 entering the
+    block, the top tokens with probabilities leaving it, entropy, KL to final, next-token CE.
+    """
+    lens = data.lens
+    after = lens.site_index("resid", layer + 1)
+    before = lens.site_index("resid", layer) if ("resid", layer) in lens.sites else None
+    prompts = []
+    for p, ids in enumerate(lens.token_ids):
+        rows = []
+        for t in range(len(ids)):
+            top = [(shown(lens.token(i)), float(q))
+                   for i, q in zip(lens.top_ids[p, after, t], lens.top_probs[p, after, t], strict=True)
+                   if i >= 0]  # fmt: skip
+            entering = "" if before is None else shown(lens.token(lens.top_ids[p, before, t, 0]))
+            rows.append({
+                "pos": t, "token": shown(lens.tokens[p][t]), "entering": entering, "top": top,
+                "entropy": float(lens.entropy[p, after, t]),
+                "kl": float(lens.kl_to_final[p, after, t]),
+                "ce": float(lens.next_token_ce[p, after, t]),
+                "final": shown(lens.token(lens.final_top1[p, t])),
+            })  # fmt: skip
+        prompts.append({"text": shown(lens.texts[p]), "rows": rows})
+    return prompts
+
+
+def neuron_rows(
+    layer: int,
+    values: dict[Key, list[tuple]],
+    labels: dict[tuple[int, int], NeuronLabel],
+    k: int,
+) -> list[dict[str, Any]]:
+    """One row per value vector of ``layer``: labelled ones first (by coverage), then by index."""
+    indices = sorted({key[1] for key in values if key[0] == layer}
+                     | {n for (lay, n) in labels if lay == layer})  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    for n in indices:
+        lab = labels.get((layer, n), NeuronLabel())
+        rows.append({
+            "index": n, "label": lab.label, "supersense": lab.supersense,
+            "coverage": lab.coverage, "confident": lab.confident,
+            "polysemantic": lab.polysemantic, "suppressed_label": lab.suppressed_label,
+            "promoted": [t for t, _ in values.get((layer, n, 1), [])[:k]],
+            "suppressed": [t for t, _ in values.get((layer, n, -1), [])[:k]],
+        })  # fmt: skip
+    rows.sort(
+        key=lambda r: (not r["confident"], -r["coverage"] if r["confident"] else 0, r["index"])
+    )
+    return rows
+
+
+def top_concepts(rows: list[dict[str, Any]], n: int = 15) -> list[dict[str, Any]]:
+    """The most frequent confident concepts among a layer's neuron rows, with example neurons."""
+    counts = Counter(r["label"] for r in rows if r["confident"] and r["label"])
+    out = []
+    for label, count in counts.most_common(n):
+        neurons = [r["index"] for r in rows if r["confident"] and r["label"] == label][:6]
+        out.append({"label": label, "count": count, "neurons": neurons})
+    return out
+
+
+def head_rows(
+    layer: int, promoted: dict[Key, list[tuple]], pairs: dict[Key, list[tuple]], k: int
+) -> list[dict[str, Any]]:
+    """One entry per attention head of ``layer``: most promoted tokens and top OV pairs."""
+    heads = sorted({key[1] for key in (*promoted, *pairs) if key[0] == layer})
+    return [
+        {
+            "head": h,
+            "promoted": promoted.get((layer, h, 1), [])[:k],
+            "pairs": pairs.get((layer, h, 1), [])[:k],
+        }
+        for h in heads
+    ]

@@ -1,0 +1,264 @@
+"""annotate_projections and ``vocablens annotate``: input forms, output table, errors, atomicity."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from vocablens import InputError, ResultFileError
+from vocablens.annotate import ConceptLabeler, annotate_projections, write_annotations
+from vocablens.annotate.annotate import OUTPUT_COLUMNS
+from vocablens.cli import main
+from vocablens.project import files as projfile
+
+from tiny_models import save_tiny_model, single_thread
+
+WEEKDAYS = [" Monday", " Tuesday", " Wednesday", " Thursday", " Friday", " Saturday", " Sunday",
+            "Monday", " monday", "Sunday"]  # fmt: skip
+COLORS = [" red", " blue", " green", " yellow", " purple", " black", " white", "red", " Blue",
+          " gray"]  # fmt: skip
+PAST = [" walked", " went", " took", " asked", " played", " saw", " told", " gave", " ran", " ate"]
+PUNCT = [",", ".", "!", "?", ";", ":", "),", '."', "--", "..."]
+NOISE = [" the", "ing", " however"]
+
+# (kind, layer, index, sign) -> tokens, best first
+GROUPS = {
+    ("values", 0, 0, 1): WEEKDAYS + NOISE,
+    ("values", 0, 0, -1): COLORS + NOISE,
+    ("values", 0, 1, 1): WEEKDAYS[:7] + COLORS[:7] + NOISE[:1],
+    ("values", 0, 1, -1): PUNCT + NOISE,
+    ("values", 1, 0, 1): PAST + NOISE,
+    ("keys_gate", 1, 0, 1): COLORS + NOISE,
+}
+
+
+def make_table(groups=GROUPS, vocab: int = 160, seed: int = 0) -> pd.DataFrame:
+    """A long projections table in :data:`vocablens.project.files.SCHEMA`, rows shuffled."""
+    ids: dict[str, int] = {}
+    rows = []
+    for (kind, layer, index, sign), tokens in groups.items():
+        for rank, token in enumerate(tokens):
+            rows.append({"kind": kind, "layer": layer, "expert": -1, "index": index, "sign": sign, "rank": rank,
+                         "token_id": ids.setdefault(token, len(ids) % vocab), "token": token,
+                         "score": float(sign * (30 - rank)), "src_token_id": -1, "src_token": ""})  # fmt: skip
+    random.Random(seed).shuffle(rows)
+    frame = pd.DataFrame(rows)
+    return pd.DataFrame({name: frame[name].astype(field.type.to_pandas_dtype())
+                         for name, field in zip(projfile.SCHEMA.names, projfile.SCHEMA, strict=True)})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def labeler():
+    return ConceptLabeler().fit()
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    with single_thread():
+        return str(save_tiny_model("llama", tmp_path_factory.mktemp("tiny-llama")))
+
+
+@pytest.fixture
+def folder(tmp_path, model_dir):
+    out = tmp_path / "proj"
+    out.mkdir()
+    table = make_table()
+    finished = {}
+    for layer, part in table.groupby("layer"):
+        name = projfile.layer_file(int(layer))
+        projfile.write_table(part, out / name)
+        finished[str(layer)] = name
+    projfile.write_manifest(out, {"format": projfile.FORMAT, "format_version": 1,
+                                  "model": model_dir, "finished": finished})  # fmt: skip
+    return out
+
+
+def _row(out: pd.DataFrame, kind: str, layer: int, neuron: int, sign: int) -> pd.Series:
+    hit = out[(out["kind"] == kind) & (out["layer"] == layer) & (out["neuron"] == neuron)
+              & (out["sign"] == sign)]  # fmt: skip
+    assert len(hit) == 1
+    return hit.iloc[0]
+
+
+def test_dataframe_without_model(labeler):
+    out = annotate_projections(make_table(), labeler=labeler)
+    assert list(out.columns) == list(OUTPUT_COLUMNS)
+    assert len(out) == len(GROUPS)
+    assert set(out["features"]) == {"wordnet"}  # no model: WordNet features
+    days = _row(out, "values", 0, 0, 1)
+    assert (days["label"], days["supersense"], days["confident"]) == (
+        "day of the week",
+        "noun.time",
+        True,
+    )
+    assert days["top_tokens"] == WEEKDAYS + NOISE  # ordered by rank despite shuffled rows
+    assert days["explained_tokens"] == WEEKDAYS
+    assert days["coverage"] == pytest.approx(10 / 13)
+    assert days["sides_polysemantic"]  # +v weekdays, -v colors
+    assert _row(out, "values", 0, 0, -1)["label"] == "color"
+    mixed = _row(out, "values", 0, 1, 1)
+    assert mixed["polysemantic"] and mixed["n_clusters"] == 2 and mixed["score"] >= 0.3
+    assert not days["polysemantic"]
+    assert _row(out, "values", 0, 1, -1)["label"] == "punctuation"
+    past = _row(out, "values", 1, 0, 1)
+    assert (past["label"], past["label_kind"]) == ("past-tense verb", "morphological")
+    assert pd.isna(past["sides_polysemantic"])  # no -v row
+    assert _row(out, "keys_gate", 1, 0, 1)["label"] == "color"
+
+
+def test_filters(labeler):
+    table = make_table()
+    assert set(annotate_projections(table, kinds=["values"], labeler=labeler)["kind"]) == {"values"}
+    assert set(annotate_projections(table, layers=[1], labeler=labeler)["layer"]) == {1}
+    assert set(annotate_projections(table, layers="1", labeler=labeler)["layer"]) == {1}
+    assert set(annotate_projections(table, layers="all", labeler=labeler)["layer"]) == {0, 1}
+    top3 = annotate_projections(table, top_k=3, labeler=labeler)
+    assert all(len(t) == 3 for t in top3["top_tokens"])
+    empty = annotate_projections(table, kinds=["qk"], labeler=labeler)
+    assert list(empty.columns) == list(OUTPUT_COLUMNS) and len(empty) == 0
+    with pytest.raises(InputError):
+        annotate_projections(table, top_k=0, labeler=labeler)
+
+
+def test_folder_uses_the_manifest_model(folder, labeler):
+    with single_thread():
+        out = annotate_projections(folder, labeler=labeler)
+    assert set(out["features"]) == {"both"}  # tiny model's W_E + WordNet
+    assert _row(out, "values", 0, 0, 1)["label"] == "day of the week"
+    off = annotate_projections(folder, labeler=labeler, model=False)
+    assert set(off["features"]) == {"wordnet"}
+    pd.testing.assert_frame_equal(
+        off.drop(columns=["features", "polysemantic", "score", "n_clusters", "cluster_labels",
+                          "sides_polysemantic"]),
+        out.drop(columns=["features", "polysemantic", "score", "n_clusters", "cluster_labels",
+                          "sides_polysemantic"]),
+    )  # fmt: skip
+
+
+def test_unloadable_manifest_model_falls_back(folder, labeler, caplog):
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["model"] = str(folder / "no-such-model")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    out = annotate_projections(folder, labeler=labeler)
+    assert set(out["features"]) == {"wordnet"}
+    assert "cannot load the manifest's model" in caplog.text
+
+
+def test_single_parquet_file(folder, labeler):
+    out = annotate_projections(folder / "layer_001.parquet", labeler=labeler)
+    assert set(out["layer"]) == {1} and set(out["features"]) == {"wordnet"}
+
+
+def test_bad_inputs(tmp_path, labeler):
+    with pytest.raises(ResultFileError, match="not found"):
+        annotate_projections(tmp_path / "missing", labeler=labeler)
+    bad = tmp_path / "bad.parquet"
+    make_table().drop(columns=["token", "rank"]).to_parquet(bad)
+    with pytest.raises(ResultFileError, match="missing columns 'rank', 'token'"):
+        annotate_projections(bad, labeler=labeler)
+    junk = tmp_path / "junk.parquet"
+    junk.write_text("not parquet")
+    with pytest.raises(ResultFileError):
+        annotate_projections(junk, labeler=labeler)
+    with pytest.raises(ResultFileError, match="missing columns 'kind', 'layer'"):
+        annotate_projections(pd.DataFrame({"token": ["a"]}), labeler=labeler)
+
+
+def test_write_is_atomic(tmp_path, labeler, monkeypatch):
+    out = annotate_projections(make_table(), labeler=labeler)
+    target = tmp_path / "ann.parquet"
+    target.write_bytes(b"previous result")
+
+    def broken(self, path, **kwargs):
+        with open(path, "wb") as handle:
+            handle.write(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    with pytest.raises(OSError):
+        write_annotations(out, target)
+    assert target.read_bytes() == b"previous result"  # never half-written
+    assert [p.name for p in tmp_path.iterdir()] == ["ann.parquet"]  # no temp file left
+    monkeypatch.undo()
+    write_annotations(out, target)
+    back = pd.read_parquet(target)
+    assert back["explained_tokens"].map(list).tolist() == out["explained_tokens"].tolist()
+    with pytest.raises(InputError, match="does not exist"):
+        write_annotations(out, tmp_path / "nope" / "a.parquet")
+
+
+def _cli(*args):
+    return CliRunner().invoke(main, ["annotate", *map(str, args)])
+
+
+def test_cli(folder, tmp_path):
+    target = tmp_path / "ann.parquet"
+    result = _cli(folder, "--out", target, "--kinds", "values", "--no-model", "-q")
+    assert result.exit_code == 0, result.output
+    assert f"wrote {target}" in result.output
+    out = pd.read_parquet(target)
+    assert set(out["kind"]) == {"values"} and len(out) == 5
+    assert {"layer", "neuron", "sign", "label", "supersense", "coverage", "polysemantic", "score",
+            "explained_tokens"} <= set(out.columns)  # fmt: skip
+    result = _cli(folder, "--out", target, "--layers", "1", "-k", "5", "--no-model", "-q")
+    assert result.exit_code == 0, result.output
+    assert set(pd.read_parquet(target)["layer"]) == {1}
+
+
+def test_cli_errors(tmp_path):
+    missing = _cli(tmp_path / "missing", "--out", tmp_path / "a.parquet", "-q")
+    assert missing.exit_code == 2
+    assert missing.output.strip().startswith("Error: projections not found")
+    assert len(missing.output.strip().splitlines()) == 1
+    bad = tmp_path / "bad.parquet"
+    pd.DataFrame({"token": ["a"], "layer": [0]}).to_parquet(bad)
+    wrong = _cli(bad, "--out", tmp_path / "a.parquet", "-q")
+    assert wrong.exit_code == 2 and "missing columns" in wrong.output
+    assert len(wrong.output.strip().splitlines()) == 1
+    assert not (tmp_path / "a.parquet").exists()
+    no_dir = _cli(bad, "--out", tmp_path / "x" / "a.parquet", "-q")
+    assert no_dir.exit_code == 2
+    good = tmp_path / "good.parquet"
+    make_table().to_parquet(good)
+    bad_layers = _cli(good, "--out", tmp_path / "a.parquet", "--layers", "5-2", "-q")
+    assert bad_layers.exit_code == 2 and "bad layer range" in bad_layers.output
+
+
+def test_cli_end_to_end_after_project(tmp_path):
+    """``vocablens project`` then ``vocablens annotate`` on a tiny model (real file format)."""
+    with single_thread():
+        model = save_tiny_model("gpt2", tmp_path / "tiny")
+        proj = tmp_path / "proj"
+        done = CliRunner().invoke(main, ["project", str(model), "--out", str(proj), "--what",
+                                         "values", "-k", "5", "-q"])  # fmt: skip
+        assert done.exit_code == 0, done.output
+        target = tmp_path / "ann.parquet"
+        result = _cli(proj, "--out", target, "-q")
+    assert result.exit_code == 0, result.output
+    out = pd.read_parquet(target)
+    assert len(out) == 2 * 64 * 2  # layers x neurons x signs
+    assert set(out["features"]) == {"both"}  # the manifest's model was loaded
+
+
+def test_generative_column_is_separate(labeler):
+    from vocablens.annotate.generative import GenerativeLabeler, clean
+
+    class Fake(GenerativeLabeler):
+        def fit(self, X=None, y=None):
+            self.model_ = None
+            return self
+
+        def transform(self, token_lists, progress=False):
+            return [f"guess {len(t)}" for t in token_lists]
+
+    out = annotate_projections(make_table(), labeler=labeler, generative=Fake())
+    assert list(out.columns) == [*OUTPUT_COLUMNS, "generative_suggestion"]
+    assert out["generative_suggestion"].str.startswith("guess").all()
+    assert "generative_suggestion" not in annotate_projections(make_table(), labeler=labeler)
+    assert clean(" the world of animals, mostly") == "animals"
+    assert clean(" the color of the\n") == "color"
+    assert clean("") == ""

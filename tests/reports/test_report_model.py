@@ -1,0 +1,352 @@
+"""Reports end to end on a tiny random model whose vocabulary holds hostile token strings.
+
+The tokenizer is built offline (byte-level decoding, so one token is an invalid UTF-8 byte and
+decodes to U+FFFD). A value vector of layer 1 is planted to promote `` Paris`` first.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+
+from vocablens import load_model
+from vocablens.cli import main
+from vocablens.reports import ReportConfig, compute_report, generate_report
+from vocablens.reports.compute import value_umap
+
+from tiny_models import tiny_model
+from tiny_tokenizer import save_tiny
+
+HOSTILE = (
+    b"<script>alert(1)</script>",
+    b"<img src=x onerror=alert(2)>",
+    b"&amp;",
+    b"\"'",
+    b"\n",
+    b"\x07",
+    b"\xc3",  # a lone UTF-8 lead byte: decodes to U+FFFD
+    "\u2028".encode(),
+    b"$x^2$",
+    b"{{ 7*7 }}",
+)
+WORDS = ("The", " capital", " of", " France", " is", " Paris")
+PARIS = 4 + WORDS.index(" Paris")  # after <pad> <bos> <eos> <unk>
+PLANTED = (1, 5)  # (layer, neuron) whose value vector promotes " Paris"
+
+
+def _byte_alphabet() -> dict[int, str]:
+    """GPT-2's byte -> printable character map (byte-level BPE alphabet)."""
+    bs = [*range(33, 127), *range(161, 173), *range(174, 256)]
+    cs = list(bs)
+    for n, b in enumerate(b for b in range(256) if b not in bs):
+        bs.append(b)
+        cs.append(256 + n)
+    return {b: chr(c) for b, c in zip(bs, cs, strict=True)}
+
+
+def hostile_tokenizer(vocab_size: int):
+    """A byte-level ``PreTrainedTokenizerFast`` over WORDS + HOSTILE + filler words."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    alphabet = _byte_alphabet()
+
+    def enc(raw: bytes) -> str:
+        return "".join(alphabet[b] for b in raw)
+
+    pieces = ["<pad>", "<bos>", "<eos>", "<unk>"]
+    pieces += [enc(w.encode()) for w in WORDS] + [enc(h) for h in HOSTILE]
+    pieces += [enc(f" w{i}".encode()) for i in range(len(pieces), vocab_size)]
+    core = Tokenizer(
+        models.WordLevel(vocab={p: i for i, p in enumerate(pieces)}, unk_token="<unk>")
+    )
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    core.decoder = decoders.ByteLevel()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core, pad_token="<pad>", bos_token="<bos>", eos_token="<eos>",
+        unk_token="<unk>",
+    )  # fmt: skip
+
+
+def hostile_model():
+    """Tiny llama (160 tokens) + hostile tokenizer; neuron PLANTED writes `` Paris``."""
+    model, _ = tiny_model("llama", seed=3)
+    with torch.no_grad():
+        model.model.norm.weight.fill_(1.0)
+        layer, neuron = PLANTED
+        model.model.layers[layer].mlp.down_proj.weight[:, neuron] = (
+            3.0 * model.lm_head.weight[PARIS]
+        )
+    return model, hostile_tokenizer(model.config.vocab_size)
+
+
+PROMPTS = ["The capital of France is", list(range(10, 10 + len(HOSTILE)))]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    model, tokenizer = hostile_model()
+    return load_model(model, tokenizer)
+
+
+@pytest.fixture(scope="module")
+def report(tiny, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tiny") / "report"
+    return generate_report(tiny, PROMPTS, out=out, umap=False, progress=False)
+
+
+def test_tokenizer_decodes_hostile_strings(tiny):
+    from vocablens.tokens import token_strings
+
+    shown = token_strings(tiny.tokenizer, list(range(10, 10 + len(HOSTILE))))
+    assert shown[0] == "<script>alert(1)</script>" and shown[4] == "\\n"
+    assert shown[5] == "⟨0x07⟩" and shown[6] == "\ufffd"
+
+
+def test_compute_report_data(tiny):
+    config = ReportConfig(prompts=PROMPTS, layers="1", umap=False, annotate=False)
+    data = compute_report(tiny, config, progress=False)
+    assert data.layers == [1]
+    assert data.card["n_layers"] == 2 and data.card["vocab_size"] == 160
+    assert data.lens.top_ids.shape[:2] == (2, 3)  # 2 prompts, resid 0..2
+    values = data.values
+    assert set(values["layer"]) == {1} and set(values["kind"]) == {"values"}
+    assert len(values) == 64 * 2 * 30
+    top = values[(values["index"] == PLANTED[1]) & (values["sign"] == 1) & (values["rank"] == 0)]
+    assert top["token"].tolist() == [" Paris"]
+    assert set(data.ov["kind"]) == {"ov", "ov_promoted"} and set(data.ov["index"]) == set(range(4))
+    assert {"value projections", "OV projections", "logit lens"} <= set(data.timings)
+
+
+def test_report_html_is_safe(report):
+    pages = sorted(report.glob("*.html"))
+    assert [p.name for p in pages] == ["index.html", "layer_000.html", "layer_001.html"]
+    seen = ""
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in html and "<img src=x" not in html
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]", html)
+        assert len(re.findall(r"<script\b", html)) == 2  # search-index.js + the inline search code
+        seen += html
+    for escaped in ("&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(2)&gt;",
+                    "&amp;amp;", "&#34;&#39;", "\\n", "⟨0x07⟩", "\ufffd", "⟨U+2028⟩", "$x^2$",
+                    "{{ 7*7 }}"):  # fmt: skip
+        assert escaped in seen, escaped
+    index = (report / "search-index.js").read_text(encoding="utf-8")
+    assert not set("<>&\u2028\u2029") & set(index)
+
+
+def test_report_has_concepts(report):
+    assert (report / "img" / "confident_fraction.png").is_file()
+    page = (report / "layer_000.html").read_text(encoding="utf-8")
+    assert re.search(r"64 value vectors; \d+ with a confident concept", page)
+    assert "Concept annotation skipped" not in (report / "index.html").read_text(encoding="utf-8")
+
+
+def test_planted_neuron_is_on_its_page(report):
+    page = (report / "layer_001.html").read_text(encoding="utf-8")
+    row = re.search(r'<tr id="n5">(.*?)</tr>', page, re.S)
+    assert row is not None
+    assert re.search(r'<td><span class="tok"> Paris</span>', row.group(1))
+
+
+def test_value_umap_wrapper(tiny, monkeypatch):
+    class FakeUMAP:  # the real one compiles for ~30 s; its use is covered by the slow test
+        def __init__(self, **kwargs):
+            self.kwargs = kwargs
+
+        def fit(self, X, y=None):
+            return self
+
+        def fit_transform(self, X, y=None):
+            assert X.shape[1] == 32  # PCA to min(50, n, d_model) dimensions
+            return X[:, :2] * 10
+
+    monkeypatch.setitem(sys.modules, "umap", types.SimpleNamespace(UMAP=FakeUMAP))
+    coords = value_umap(tiny, [0, 1])
+    assert {"layer", "neuron", "x", "y", "label"} <= set(coords.columns)
+    assert len(coords) == 128 and coords["layer"].tolist() == [0] * 64 + [1] * 64
+    assert coords["neuron"].tolist()[:3] == [0, 1, 2]
+    assert set(coords["label"]) == {""}  # no annotations: no concept
+
+
+def test_ov_token_subset_drops_outlying_norms(monkeypatch):
+    import vocablens.model.tokenizer as tokensets
+    from vocablens.reports.compute import ov_token_subset
+
+    W_U = torch.randn(300, 16, generator=torch.Generator().manual_seed(0))
+    W_U[7] *= 20  # a "fragment" whose norm would win every readout
+    lm = types.SimpleNamespace(
+        view=types.SimpleNamespace(vocab_size=300, W_U=W_U), tokenizer=object()
+    )
+    monkeypatch.setattr(tokensets, "whole_word_tokens", lambda tok, vocab: list(range(5, 200)))
+    subset = ov_token_subset(lm, 50)
+    assert len(subset) == 50 and 7 not in subset and subset[:2] == [5, 6] and subset[2] == 8
+    monkeypatch.setattr(tokensets, "whole_word_tokens", lambda tok, vocab: [3, 4])
+    assert ov_token_subset(lm, 40) == list(range(40))  # too few words: the lowest ids
+
+
+# ----- command line -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    model, tokenizer = hostile_model()
+    return str(save_tiny(model, tokenizer, tmp_path_factory.mktemp("tinydir") / "llama"))
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_cli_writes_a_report(model_dir, tmp_path):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("# comment\nThe capital of France is\n\nThe capital\\nof France\n")
+    out = tmp_path / "rep"
+    res = run("report", model_dir, "--prompts", str(prompts), "--layers", "1", "--out", str(out),
+              "--no-umap", "--no-annotate", "--quiet", "--color", "kl")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == f"wrote {out / 'index.html'}"
+    assert sorted(p.name for p in out.glob("*.html")) == ["index.html", "layer_001.html"]
+    assert "colour: KL to final" in (out / "index.html").read_text()
+    assert sorted(p.name for p in (out / "img").glob("lens_0*.png")) == [
+        "lens_00.png",
+        "lens_01.png",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--prompts", "MISSING"], "prompts file not found"),
+        (["--prompts", "EMPTY"], "holds no prompt"),
+        (["--layers", "5-2"], "bad layer range '5-2'"),
+        (["--layers", "0-9"], "layer 2 out of range: the model has layers 0..1"),
+        (["--layers", "x"], "bad layer list 'x'"),
+        (["--out", "AFILE"], "is a file"),
+    ],
+)
+def test_cli_bad_input(model_dir, tmp_path, args, message):
+    (tmp_path / "empty.txt").write_text("# only a comment\n\n")
+    (tmp_path / "afile").write_text("x")
+    names = {"MISSING": tmp_path / "nope.txt", "EMPTY": tmp_path / "empty.txt",
+             "AFILE": tmp_path / "afile"}  # fmt: skip
+    args = [str(names.get(a, a)) for a in args]
+    res = run("report", model_dir, "--quiet", "--no-umap", "--no-annotate", *args)
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], res.output
+    assert not list(tmp_path.glob(".*tmp*")), "temporary folder left behind"
+
+
+# ----- a real browser -----------------------------------------------------------------------
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium driven by the system chromedriver (nothing is downloaded)."""
+    import shutil
+
+    chromium = shutil.which("chromium") or CHROMIUM
+    driver_path = shutil.which("chromedriver") or CHROMEDRIVER
+    if not (Path(chromium).is_file() and Path(driver_path).is_file()):
+        pytest.skip("chromium / chromedriver not installed (scripts/install-system-deps.sh)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+                "--window-size=1400,1000"):  # fmt: skip
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _errors(driver) -> list[dict]:
+    return [e for e in driver.get_log("browser") if e.get("level") in ("SEVERE", "ERROR")]
+
+
+def _no_alert(driver) -> None:
+    from selenium.common.exceptions import NoAlertPresentException
+
+    with pytest.raises(NoAlertPresentException):
+        driver.switch_to.alert  # noqa: B018  (an executed token would have opened one)
+
+
+def _not_blank(png: bytes) -> None:
+    import io
+
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float32)
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+    assert pixels.std() > 10, "screenshot is blank"
+    assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20, "screenshot has almost no colours"
+
+
+def test_browser_index_and_search(browser, report):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get((report / "index.html").as_uri())
+    assert browser.title == browser.execute_script("return document.title") != ""
+    images_ok = "return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
+    assert browser.execute_script(images_ok), "a figure did not load"
+    assert browser.execute_script("return document.images.length") >= 3
+    box = browser.find_element(By.ID, "search-box")
+    box.send_keys("' Paris'")
+    results = WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li")
+    )
+    planted = [r for r in results if r.text.startswith(f"L{PLANTED[0]} neuron {PLANTED[1]} ")]
+    assert planted and "promotes ' Paris' (rank 1)" in planted[0].text, [r.text for r in results]
+    assert "(rank 1)" in results[0].text  # best matches first
+    _not_blank(browser.get_screenshot_as_png())
+    planted[0].find_element(By.TAG_NAME, "a").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.current_url.endswith(f"layer_001.html#n{PLANTED[1]}")
+    )
+    _no_alert(browser)
+    assert _errors(browser) == []
+
+
+def test_browser_layer_page(browser, report):
+    from selenium.webdriver.common.by import By
+
+    browser.get((report / "layer_000.html").as_uri())
+    _no_alert(browser)
+    assert _errors(browser) == []
+    count = "return document.querySelectorAll('script').length"
+    assert browser.execute_script(count) == 2
+    injected = "return document.querySelectorAll('[onerror], img[src=x], script:not([src])').length"
+    assert browser.execute_script(injected) == 1  # only the page's own inline search script
+    texts = set(browser.execute_script(
+        "return Array.from(document.querySelectorAll('.tok'), e => e.textContent)"
+    ))  # fmt: skip
+    assert "<script>alert(1)</script>" in texts and "⟨0x07⟩" in texts and "\\n" in texts
+    _not_blank(browser.get_screenshot_as_png())
+    # search from a layer page finds heads too; results are text, never markup
+    box = browser.find_element(By.ID, "search-box")
+    box.send_keys("<img")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    results = WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li")
+    )
+    assert any("<img src=x onerror=alert(2)>" in r.text for r in results)
+    _no_alert(browser)
+    assert _errors(browser) == []
