@@ -10,12 +10,14 @@ import torch
 
 Tensor = torch.Tensor
 
-LAYERNORM = {"gpt2", "gpt-neox", "opt", "phi"}
+LAYERNORM = {"gpt2", "gpt-neox", "opt", "phi", "gptj"}
+GEMMA_NORM = {"gemma", "gemma2", "gemma3"}  # (1 + w) RMSNorm
 
 
 def _body(model, family: str):
     return {
         "gpt2": lambda: model.transformer,
+        "gptj": lambda: model.transformer,
         "gpt-neox": lambda: model.gpt_neox,
         "opt": lambda: model.model.decoder,
     }.get(family, lambda: model.model)()
@@ -23,12 +25,12 @@ def _body(model, family: str):
 
 def blocks(model, family: str):
     body = _body(model, family)
-    return body.h if family == "gpt2" else body.layers
+    return body.h if family in ("gpt2", "gptj") else body.layers
 
 
 def embedding(model, family: str) -> Tensor:
     body = _body(model, family)
-    name = {"gpt2": "wte", "gpt-neox": "embed_in"}.get(family, "embed_tokens")
+    name = {"gpt2": "wte", "gptj": "wte", "gpt-neox": "embed_in"}.get(family, "embed_tokens")
     return getattr(body, name).weight.detach().double()  # (vocab, d)
 
 
@@ -42,12 +44,13 @@ def final_norm(model, family: str) -> tuple[Tensor, bool]:
     body = _body(model, family)
     module = {
         "gpt2": "ln_f",
+        "gptj": "ln_f",
         "gpt-neox": "final_layer_norm",
         "opt": "final_layer_norm",
         "phi": "final_layernorm",
     }.get(family, "norm")
     gain = getattr(body, module).weight.detach().double()
-    if family in ("gemma", "gemma2"):
+    if family in GEMMA_NORM:
         gain = 1.0 + gain
     return gain, family in LAYERNORM
 
@@ -77,8 +80,30 @@ def mlp_vectors(model, family: str, layer: int) -> dict[str, Tensor]:
         return {"values": w(block.fc2).T, "keys_in": w(block.fc1)}
     if family == "phi":
         return {"values": w(block.mlp.fc2).T, "keys_in": w(block.mlp.fc1)}
+    if family == "gptj":
+        return {"values": w(block.mlp.fc_out).T, "keys_in": w(block.mlp.fc_in)}
     mlp = block.mlp
+    assert not hasattr(mlp, "experts"), "a mixture-of-experts layer: use mlp_experts"
+    if family == "phi3":  # gate_up_proj: rows [gate (d_mlp) | up (d_mlp)]
+        gate_up = w(mlp.gate_up_proj)
+        d_mlp = gate_up.shape[0] // 2
+        return {"values": w(mlp.down_proj).T, "keys_gate": gate_up[:d_mlp],
+                "keys_up": gate_up[d_mlp:]}  # fmt: skip
     return {"values": w(mlp.down_proj).T, "keys_gate": w(mlp.gate_proj), "keys_up": w(mlp.up_proj)}
+
+
+def mlp_experts(model, family: str, layer: int) -> dict[int, dict[str, Tensor]]:
+    """Expert -> kind -> (d_mlp, d) float64 rows; ``{-1: mlp_vectors(...)}`` for a dense layer."""
+    experts = getattr(getattr(blocks(model, family)[layer], "mlp", None), "experts", None)
+    if experts is None:
+        return {-1: mlp_vectors(model, family, layer)}
+    gate_up = experts.gate_up_proj.detach().double()  # (E, 2 * d_mlp, d): rows [gate | up]
+    down = experts.down_proj.detach().double()  # (E, d, d_mlp)
+    d_mlp = down.shape[2]
+    return {
+        e: {"values": down[e].T, "keys_gate": gate_up[e, :d_mlp], "keys_up": gate_up[e, d_mlp:]}
+        for e in range(down.shape[0])
+    }
 
 
 def attention_heads(model, family: str, layer: int) -> tuple[list, list, list, list]:
@@ -111,13 +136,17 @@ def attention_heads(model, family: str, layer: int) -> tuple[list, list, list, l
             V.append(qkv[base + 2 * dh : base + 3 * dh].T)
             O.append(dense[:, h * dh : (h + 1) * dh].T)
         return Q, K, V, O
-    attn = block.self_attn
-    o_proj = getattr(attn, {"opt": "out_proj", "phi": "dense"}.get(family, "o_proj"))
-    q = attn.q_proj.weight.detach().double()  # (n * dh, d)
-    k = attn.k_proj.weight.detach().double()  # (n_kv * dh, d)
-    v = attn.v_proj.weight.detach().double()
-    o = o_proj.weight.detach().double()  # (d, n * dh)
-    dh = q.shape[0] // n
+    attn = block.attn if family == "gptj" else block.self_attn
+    o_name = {"opt": "out_proj", "phi": "dense", "gptj": "out_proj"}.get(family, "o_proj")
+    o = getattr(attn, o_name).weight.detach().double()  # (d, n * dh)
+    dh = o.shape[1] // n
+    if family == "phi3":  # qkv_proj: rows [q (n heads) | k (n_kv heads) | v (n_kv heads)]
+        qkv = attn.qkv_proj.weight.detach().double()
+        q, k, v = qkv[: n * dh], qkv[n * dh : (n + n_kv) * dh], qkv[(n + n_kv) * dh :]
+    else:
+        q = attn.q_proj.weight.detach().double()  # (n * dh, d)
+        k = attn.k_proj.weight.detach().double()  # (n_kv * dh, d)
+        v = attn.v_proj.weight.detach().double()
     group = n // n_kv
     for h in range(n):
         kv = h // group

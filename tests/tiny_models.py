@@ -10,7 +10,11 @@ Every model has 2 layers, hidden size 32, 4 attention heads (head size 8), a sma
 (``VOCAB[family]``), runs in float32 and is in eval mode. The families differ where it matters:
 ``llama`` uses grouped-query attention (2 key/value heads) and untied embeddings, ``gpt2``,
 ``gemma``, ``gemma2`` tie the unembedding to the embedding, ``phi`` has an unembedding bias,
-``gpt-neox`` uses parallel blocks.
+``gpt-neox`` and ``gptj`` use parallel blocks; ``phi3`` fuses QKV and gate/up (with
+grouped-query attention); ``gemma3`` has a sliding-window layer (window 4, shorter than the test
+prompts), per-head q/k norms and a final logit soft-cap; ``olmo2`` puts its norms after the
+sublayers; ``mixtral`` has 4 experts in both layers, ``qwen3-moe`` a dense layer 0 and 4 experts
+in layer 1 (16 neurons per expert; 2 experts per token).
 """
 
 from __future__ import annotations
@@ -21,7 +25,22 @@ from typing import Any
 
 import torch
 
-FAMILIES = ("gpt2", "gpt-neox", "llama", "gemma", "gemma2", "opt", "phi")
+FAMILIES = (
+    "gpt2",
+    "gpt-neox",
+    "llama",
+    "gemma",
+    "gemma2",
+    "opt",
+    "phi",
+    "phi3",
+    "gemma3",
+    "olmo2",
+    "mixtral",
+    "qwen3-moe",
+    "gptj",
+)
+MOE_FAMILIES = ("mixtral", "qwen3-moe")
 
 VOCAB = {
     "gpt2": 101,
@@ -31,9 +50,17 @@ VOCAB = {
     "gemma2": 211,
     "opt": 144,
     "phi": 256,
+    "phi3": 96,
+    "gemma3": 120,
+    "olmo2": 136,
+    "mixtral": 112,
+    "qwen3-moe": 104,
+    "gptj": 88,
 }
 
 _HIDDEN, _LAYERS, _HEADS, _MLP = 32, 2, 4, 64
+_EXPERTS, _EXPERT_MLP = 4, 16
+GEMMA3_SOFTCAP = 0.5  # small enough that the cap bends the tiny model's logits
 
 
 @contextmanager
@@ -114,6 +141,49 @@ def tiny_config(family: str) -> Any:
         )
     if family == "phi":
         return tf.PhiConfig(**common, max_position_embeddings=64, tie_word_embeddings=False)
+    gqa = dict(num_key_value_heads=2, max_position_embeddings=64, tie_word_embeddings=False)
+    if family == "phi3":
+        return tf.Phi3Config(
+            **common, **gqa, original_max_position_embeddings=64, pad_token_id=0, eos_token_id=0
+        )
+    if family == "gemma3":
+        return tf.Gemma3TextConfig(
+            **common,
+            **{**gqa, "tie_word_embeddings": True},
+            head_dim=_HIDDEN // _HEADS,
+            query_pre_attn_scalar=_HIDDEN // _HEADS,
+            sliding_window=4,
+            layer_types=["sliding_attention", "full_attention"],
+            final_logit_softcapping=GEMMA3_SOFTCAP,
+        )
+    if family == "olmo2":
+        return tf.Olmo2Config(**common, **gqa, pad_token_id=0, eos_token_id=0)
+    moe = dict(num_experts_per_tok=2, head_dim=_HIDDEN // _HEADS, **gqa)
+    if family == "mixtral":
+        return tf.MixtralConfig(
+            **{**common, "intermediate_size": _EXPERT_MLP}, num_local_experts=_EXPERTS, **moe
+        )
+    if family == "qwen3-moe":
+        return tf.Qwen3MoeConfig(
+            **common,
+            num_experts=_EXPERTS,
+            moe_intermediate_size=_EXPERT_MLP,
+            mlp_only_layers=[0],
+            **moe,
+        )
+    if family == "gptj":
+        return tf.GPTJConfig(
+            vocab_size=vocab,
+            n_embd=_HIDDEN,
+            n_layer=_LAYERS,
+            n_head=_HEADS,
+            n_inner=_MLP,
+            rotary_dim=4,
+            n_positions=64,
+            bos_token_id=0,
+            eos_token_id=0,
+            tie_word_embeddings=False,
+        )
     raise ValueError(f"unknown tiny family {family!r}; choose from {', '.join(FAMILIES)}")
 
 
@@ -147,6 +217,8 @@ def tiny_model(family: str, seed: int = 0) -> tuple[torch.nn.Module, None]:
 
     config = tiny_config(family)
     config._attn_implementation = "eager"
+    if family in MOE_FAMILIES:  # the default (grouped_mm) has no float64 kernel for the references
+        config._experts_implementation = "eager"
     torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     generator = torch.Generator().manual_seed(seed + 1)

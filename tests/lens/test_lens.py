@@ -127,7 +127,7 @@ def test_sites_decompose_the_residual_stream(family_model):
         total = states[("resid", layer)] + states[("attn_out", layer)] + states[("mlp_out", layer)]
         assert torch.allclose(total, states[("resid", layer + 1)], atol=1e-5)
         attn = attn_outputs[layer]
-        if family == "gemma2":  # Gemma-2 normalises the attention output before adding it
+        if family in ("gemma2", "gemma3", "olmo2"):  # a norm after attention, before the add
             attn = view.blocks[layer].post_attention_layernorm(attn)
         assert torch.allclose(states[("attn_out", layer)], attn, atol=1e-5), family
 

@@ -9,6 +9,7 @@ from vocablens.project.projector import project
 
 from project_reference import (
     assert_topk,
+    mlp_experts,
     mlp_vectors,
     ov_matrix,
     qk_matrix,
@@ -32,9 +33,10 @@ def tiny(request):
     return request.param, model
 
 
-def _check_vectors(result, kind, layer, ref_rows, readout, tokens=None):
-    table = result.table(kind, layer)
-    assert table.signs == (1, -1)
+def _check_vectors(result, kind, layer, ref_rows, readout, tokens=None, expert=-1):
+    table = result.table(kind, layer, expert)
+    assert table.signs == (1, -1) and table.expert == expert
+    assert torch.equal(table.index, torch.arange(ref_rows.shape[0]))
     scores = ref_rows @ readout  # (n, vocab)
     if tokens is not None:
         scores = scores[:, tokens]
@@ -50,11 +52,16 @@ def _check_vectors(result, kind, layer, ref_rows, readout, tokens=None):
 def test_values_and_keys_match_reference(tiny, k):
     family, model = tiny
     result = project(model, "values,keys", layers=None, k=k, block_mb=TINY_BLOCK_MB)
+    tables = 0
     for layer in range(2):
-        refs = mlp_vectors(model, family, layer)
-        _check_vectors(result, "values", layer, refs["values"], written_readout(model, family))
-        for kind in refs.keys() - {"values"}:
-            _check_vectors(result, kind, layer, refs[kind], unembedding(model, family).T)
+        for expert, refs in mlp_experts(model, family, layer).items():
+            readout = written_readout(model, family)
+            _check_vectors(result, "values", layer, refs["values"], readout, expert=expert)
+            for kind in refs.keys() - {"values"}:
+                read = unembedding(model, family).T
+                _check_vectors(result, kind, layer, refs[kind], read, expert=expert)
+            tables += len(refs)
+    assert len(result.tables) == tables, "one table per (kind, layer, expert), no more"
     kinds = {table.kind for table in result.tables}
     assert kinds == set(refs), "keys must expand to the family's key kinds"
 
@@ -62,8 +69,9 @@ def test_values_and_keys_match_reference(tiny, k):
 def test_values_without_final_norm(tiny):
     family, model = tiny
     result = project(model, "values", layers=[1], k=4, final_norm=False)
-    ref = mlp_vectors(model, family, 1)["values"]
-    _check_vectors(result, "values", 1, ref, written_readout(model, family, final=False))
+    for expert, refs in mlp_experts(model, family, 1).items():
+        readout = written_readout(model, family, final=False)
+        _check_vectors(result, "values", 1, refs["values"], readout, expert=expert)
 
 
 def _check_pairs(table, head, full, k, src_tokens=None, tokens=None):

@@ -68,6 +68,25 @@ def _phi_attention(block: Any, n: int, n_kv: int) -> AttentionWeights:
     return _split_qkv_attention(block.self_attn, ("q_proj", "k_proj", "v_proj", "dense"), n, n_kv)
 
 
+def _gptj_attention(block: Any, n: int, n_kv: int) -> AttentionWeights:
+    return _split_qkv_attention(block.attn, ("q_proj", "k_proj", "v_proj", "out_proj"), n, n_kv)
+
+
+def _phi3_attention(block: Any, n: int, n_kv: int) -> AttentionWeights:
+    # Fused QKV, laid out as [q (n heads) | k (n_kv heads) | v (n_kv heads)], each head-major.
+    attn = block.self_attn
+    w = attn.qkv_proj.weight  # ((n + 2 * n_kv) * d_head, d_model)
+    d_head = w.shape[0] // (n + 2 * n_kv)
+    w_q, w_k, w_v = w.split([n * d_head, n_kv * d_head, n_kv * d_head])
+    return AttentionWeights(
+        W_Q=_linear_in(w_q, n),
+        W_K=_linear_in(w_k, n_kv),
+        W_V=_linear_in(w_v, n_kv),
+        W_O=_linear_out(attn.o_proj.weight, n),
+        b_O=attn.o_proj.bias,
+    )
+
+
 def _gpt2_attention(block: Any, n: int, n_kv: int) -> AttentionWeights:
     # Conv1D stores (in, out): y = x @ W. c_attn's output is [q | k | v], each head-major.
     c_attn, c_proj = block.attn.c_attn, block.attn.c_proj
@@ -114,6 +133,30 @@ def _gated_mlp(block: Any) -> MLPWeights:
         W_gate=mlp.gate_proj.weight,
         W_up=mlp.up_proj.weight,
         b_out=mlp.down_proj.bias,
+    )
+
+
+def _phi3_mlp(block: Any) -> MLPWeights:
+    mlp = block.mlp
+    w_gate, w_up = mlp.gate_up_proj.weight.chunk(2)  # fused [gate | up]: 2 x (d_mlp, d_model)
+    return MLPWeights(
+        W_out=mlp.down_proj.weight.T, W_gate=w_gate, W_up=w_up, b_out=mlp.down_proj.bias
+    )
+
+
+def _moe_mlp(block: Any) -> MLPWeights:
+    # transformers 5 fuses the experts into 3-D parameters (eager layout, as in forward):
+    # gate_up_proj (n_experts, 2 * d_mlp, d_model) = [gate | up], down_proj (n_experts, d_model, d_mlp).
+    # The router (mlp.gate) only picks experts and is not read. Qwen3-MoE's dense layers
+    # (mlp_only_layers, decoder_sparse_step) are plain gated MLPs.
+    experts = getattr(block.mlp, "experts", None)
+    if experts is None:
+        return _gated_mlp(block)
+    w_gate, w_up = experts.gate_up_proj.chunk(2, dim=1)  # 2 x (n_experts, d_mlp, d_model)
+    return MLPWeights(
+        W_out=experts.down_proj.transpose(1, 2),  # (n_experts, d_mlp, d_model)
+        W_gate=w_gate,
+        W_up=w_up,
     )
 
 
@@ -164,6 +207,19 @@ FAMILIES: tuple[Family, ...] = (
            lambda b: _plain_mlp(b.fc1, b.fc2)),
     Family("phi", ("phi",), "model.final_layernorm", "model.layers", "layernorm", "self_attn",
            _fixed(None), _phi_attention, lambda b: _plain_mlp(b.mlp.fc1, b.mlp.fc2)),
+    Family("phi3", ("phi3",), "model.norm", "model.layers", "rmsnorm", "self_attn",
+           _fixed("post_attention_layernorm"), _phi3_attention, _phi3_mlp),
+    Family("gemma3", ("gemma3_text",), "model.norm", "model.layers", "gemma_rmsnorm", "self_attn",
+           _fixed("pre_feedforward_layernorm"), _llama_attention, _gated_mlp),
+    # OLMo-2 has no pre-norms: the MLP itself reads resid_mid; its norms follow each sublayer.
+    Family("olmo2", ("olmo2",), "model.norm", "model.layers", "rmsnorm", "self_attn",
+           _fixed("mlp"), _llama_attention, _gated_mlp),
+    Family("mixtral", ("mixtral",), "model.norm", "model.layers", "rmsnorm", "self_attn",
+           _fixed("post_attention_layernorm"), _llama_attention, _moe_mlp),
+    Family("qwen3-moe", ("qwen3_moe",), "model.norm", "model.layers", "rmsnorm", "self_attn",
+           _fixed("post_attention_layernorm"), _llama_attention, _moe_mlp),
+    Family("gptj", ("gptj",), "transformer.ln_f", "transformer.h", "layernorm", "attn",
+           _fixed(None), _gptj_attention, lambda b: _plain_mlp(b.mlp.fc_in, b.mlp.fc_out)),
 )  # fmt: skip
 
 SUPPORTED = ", ".join(f"{f.name} ({'/'.join(f.model_types)})" for f in FAMILIES)

@@ -5,10 +5,11 @@ Sites, for a model with ``L`` blocks:
 * ``resid``, ℓ = 0..L: the residual stream entering block ℓ (ℓ = 0 is the embedding output,
   ℓ = L the output of the last block, *before* the final norm).
 * ``resid_mid``, ℓ = 0..L-1: block ℓ's residual after attention, before the MLP. For parallel
-  blocks (GPT-NeoX, Phi), where attention and MLP both read the block input, it is defined as
-  ``resid[ℓ] + attn_out[ℓ]``.
+  blocks (GPT-NeoX, Phi, GPT-J), where attention and MLP both read the block input, it is
+  defined as ``resid[ℓ] + attn_out[ℓ]``.
 * ``attn_out`` / ``mlp_out``, ℓ = 0..L-1: what block ℓ's attention / MLP adds to the residual stream
-  (``resid_mid - resid`` and ``resid[ℓ+1] - resid_mid``; Gemma-2's post-norms included).
+  (``resid_mid - resid`` and ``resid[ℓ+1] - resid_mid``; the post-sublayer norms of Gemma-2,
+  Gemma-3 and OLMo-2 included; a mixture-of-experts MLP's output is the routed sum of experts).
 """
 
 from __future__ import annotations

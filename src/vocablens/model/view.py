@@ -128,7 +128,7 @@ class ModelView:
         return x * self.norm_gain.to(x.dtype)
 
     def cap(self, logits: Tensor) -> Tensor:
-        """Gemma-2's final logit soft-capping (identity for other families)."""
+        """Final logit soft-capping (Gemma-2; Gemma-3 where set), identity for other families."""
         if self.softcap is None:
             return logits
         return torch.tanh(logits / self.softcap) * self.softcap
@@ -183,7 +183,11 @@ class ModelView:
         return None if name is None else getattr(self.blocks[layer], name)
 
     def describe(self) -> dict[str, object]:
-        """A model card: family, sizes, norm kind, tying."""
+        """A model card: family, sizes, norm kind, tying.
+
+        ``d_mlp`` is layer 0's neuron count (per expert in a mixture-of-experts layer);
+        ``n_experts`` the most experts of any layer (0 for a dense model).
+        """
         return {
             "family": self.family.name,
             "model_type": self.config.model_type,
@@ -194,6 +198,7 @@ class ModelView:
             "d_head": self.d_head,
             "d_mlp": self.mlp(0).d_mlp,
             "gated_mlp": self.mlp(0).gated,
+            "n_experts": max(self.mlp(layer).n_experts for layer in range(self.n_layers)),
             "vocab_size": self.vocab_size,
             "norm": self.norm_kind,
             "tied_embeddings": self.tied,

@@ -14,6 +14,10 @@ part, :meth:`ModelView.norm_linear`: LayerNorm centring and the gain):
 * ``qk``: top (query token, key token) pairs of each head's QK circuit.
 * ``vector`` (:func:`project_vectors`): any user vectors, handled like values.
 
+In a mixture-of-experts layer, values and keys cover every expert's neurons: one table per
+(kind, expert), ``expert`` = the expert, ``index`` = the neuron within it (dense layers and all
+attention tables have ``expert = -1``). The router is not projected: it only picks experts.
+
 OV and QK conventions are in :mod:`vocablens.project.circuits`. Biases, the unembedding bias and
 Gemma-2's soft-cap are left out (the cap is monotonic: it does not change the ranking).
 Vectors get both directions: ``sign=+1`` the ``k`` highest scores (promoted), ``sign=-1`` the
@@ -57,6 +61,7 @@ VECTOR_KINDS = ("values", "keys_in", "keys_gate", "keys_up")
 PAIR_KINDS = ("ov", "ov_promoted", "qk")
 KINDS = (*VECTOR_KINDS, *PAIR_KINDS, "vector")
 WHAT = ("values", "keys", "keys_in", "keys_gate", "keys_up", "ov", "qk")
+_MATRIX = {"values": "W_out", "keys_in": "W_in", "keys_gate": "W_gate", "keys_up": "W_up"}
 
 
 def parse_what(what: str | Iterable[str]) -> tuple[str, ...]:
@@ -157,8 +162,13 @@ class Projector:
         return self._lazy(which, lambda: circuits.token_inputs(self.view, ids, self.dtype))
 
     # ----- projections ----------------------------------------------------------------------
-    def vector_table(self, kind: str, layer: int, vectors: Tensor, readout: Readout):
-        """Top-k tokens of ``vectors`` ``(n, d_model)`` through ``readout``, both signs."""
+    def vector_table(
+        self, kind: str, layer: int, vectors: Tensor, readout: Readout, expert: int = -1
+    ) -> ProjectionTable:
+        """Top-k tokens of ``vectors`` ``(n, d_model)`` through ``readout``, both signs.
+
+        ``expert`` is the mixture-of-experts expert the vectors belong to (-1: a dense layer).
+        """
         top = vector_topk(vectors.detach(), readout, self.k, block_mb=self.block_mb)
         return ProjectionTable(
             kind=kind,
@@ -167,24 +177,24 @@ class Projector:
             signs=(1, -1),
             scores=top.scores,
             token_ids=self.tokens[top.cols],
+            expert=expert,
         )
 
     def ffn(self, layer: int, kinds: Sequence[str]) -> list[ProjectionTable]:
-        """``values`` and key tables of one layer (``kinds`` from :data:`VECTOR_KINDS`)."""
+        """``values`` and key tables of one layer (``kinds`` from :data:`VECTOR_KINDS`).
+
+        A mixture-of-experts layer gives one table per (kind, expert), in expert order; the
+        ``index`` is the neuron within its expert.
+        """
         mlp = self.view.mlp(layer)
-        matrices = {
-            "values": mlp.W_out,
-            "keys_in": mlp.W_in,
-            "keys_gate": mlp.W_gate,
-            "keys_up": mlp.W_up,
-        }
         tables = []
         for kind in kinds:
-            matrix = matrices[kind]
-            if matrix is None:
+            if getattr(mlp, _MATRIX[kind]) is None:
                 raise InputError(f"the model's MLP has no {kind} (gated: {mlp.gated})")
             readout = self.write_readout() if kind == "values" else self.read_readout()
-            tables.append(self.vector_table(kind, layer, matrix, readout))
+            for expert, part in mlp.parts():
+                matrix = getattr(part, _MATRIX[kind])  # (d_mlp, d_model)
+                tables.append(self.vector_table(kind, layer, matrix, readout, expert))
         return tables
 
     def _pair_table(self, kind: str, layer: int, tops: list, src_ids: Tensor) -> ProjectionTable:

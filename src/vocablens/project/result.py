@@ -84,12 +84,16 @@ class Projections:
     tables: list[ProjectionTable]
     names: TokenNames = field(repr=False)
 
-    def table(self, kind: str, layer: int) -> ProjectionTable:
-        """The table of ``kind`` in ``layer``; raises KeyError if there is none."""
+    def table(self, kind: str, layer: int, expert: int = -1) -> ProjectionTable:
+        """The table of ``kind`` in ``layer`` (of ``expert`` in a mixture-of-experts layer).
+
+        Raises:
+            KeyError: there is no such table (a dense layer's tables have ``expert=-1``).
+        """
         for table in self.tables:
-            if table.kind == kind and table.layer == layer:
+            if table.kind == kind and table.layer == layer and table.expert == expert:
                 return table
-        raise KeyError((kind, layer))
+        raise KeyError((kind, layer, expert))
 
     def to_pandas(self) -> pd.DataFrame:
         """All tables in the long format, one row per (vector, sign, rank).
