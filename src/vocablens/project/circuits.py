@@ -4,7 +4,10 @@ Conventions (biases and positions are ignored, as in Elhage et al., 2021):
 
 * A token ``s`` enters attention as its embedding ``W_E[s]`` brought to unit RMS (centred
   first for LayerNorm families): the attention's input norm without its gain, which makes
-  tokens with large embeddings no louder than others. See :func:`token_inputs`.
+  tokens with large embeddings no louder than others. See :func:`token_inputs`. OLMo-2 has no
+  input norm (its norms follow the sublayers); its tokens enter at unit RMS all the same.
+* q/k norms (Qwen-3, Qwen3-MoE, Gemma-3 per head; OLMo-2 over all heads) and post-attention norms
+  (Gemma-2/3, OLMo-2) are left out: the circuits use ``W_Q``, ``W_K``, ``W_V``, ``W_O`` alone.
 * OV circuit of head ``h``: ``OV[s, t] = x_s @ W_V[kv(h)] @ W_O[h] @ R[:, t]`` where ``R`` is the
   readout (the unembedding, with the final norm's linear part when asked): how much attending
   to source token ``s`` raises the logit of output token ``t``.
