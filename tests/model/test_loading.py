@@ -80,7 +80,8 @@ def test_more_variants_are_exact(name):
 
 @pytest.mark.slow
 def test_embedded_model_is_cached(smollm2, tmp_path):
-    from vocablens.model.loading import _gguf_cache_path, alias_gguf
+    from vocablens.model.loading import alias_gguf
+    from vocablens.model.gguf_cache import gguf_cache_path as _gguf_cache_path
 
     gguf = alias_gguf("smollm2-135m")
     assert gguf.suffix == ".gguf" and gguf.is_file()
