@@ -70,7 +70,7 @@ def check_folder_target(target: str | os.PathLike[str]) -> Path:
     """
     target = Path(target)
     if target.exists() and not target.is_dir():
-        raise InputError(f"cannot write the folder {target}: a file has that name")
+        raise InputError(f"cannot write the folder {target}: it is a file")
     above = _existing_ancestor(target)
     if not above.is_dir():
         raise InputError(f"cannot write the folder {target}: {above} is a file, not a folder")
