@@ -48,7 +48,8 @@ def test_bad_specs(spec, message):
         load_model(spec)
 
 
-def test_garbage_gguf(tmp_path):
+def test_garbage_gguf(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOCABLENS_CACHE", str(tmp_path / "cache"))
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"not a gguf file")
     with pytest.raises(ModelLoadError, match="cannot read GGUF file"):

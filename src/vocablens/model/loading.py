@@ -130,6 +130,7 @@ def _save_to_cache(model: Any, tokenizer: Any, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
+            os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the copy from other users
             model.hf_quantizer = None  # save_pretrained refuses GGUF-loaded models otherwise
             model.save_pretrained(tmp, safe_serialization=True)
             tokenizer.save_pretrained(tmp)
