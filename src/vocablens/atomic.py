@@ -1,12 +1,82 @@
-"""Files that are never half-written: write to a temporary name beside the target, then rename."""
+"""Output paths: checked before any work, and files that are never half-written.
+
+Every command that writes checks its target first (:func:`check_file_target`,
+:func:`check_folder_target`), so bad output paths fail in a second with a one-line
+:class:`~vocablens.errors.InputError`, before minutes of computing. Files are then written to a
+temporary name beside the target and renamed over it (:func:`atomic_path`).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+
+from vocablens.errors import InputError
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (tried, not guessed: root, ACLs, read-only)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def _existing_ancestor(path: Path) -> Path:
+    """The nearest ancestor of ``path`` (or ``path`` itself) that exists."""
+    path = Path(os.path.abspath(path))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_file_target(target: str | os.PathLike[str]) -> Path:
+    """Check that a file can be written at ``target`` (its folder must exist); returns it.
+
+    Raises:
+        InputError: ``target`` is a folder, its folder does not exist or is a file, or the folder
+            cannot be written.
+    """
+    target = Path(target)
+    if target.is_dir():
+        raise InputError(f"cannot write {target}: it is a folder")
+    parent = target.parent
+    if not parent.exists():
+        above = _existing_ancestor(parent)
+        if not above.is_dir():
+            raise InputError(f"cannot write {target}: {above} is a file, not a folder")
+        raise InputError(f"output folder does not exist: {parent}")
+    if not parent.is_dir():
+        raise InputError(f"cannot write {target}: {parent} is a file, not a folder")
+    if not _writable(parent):
+        raise InputError(f"cannot write {target}: the folder {parent} is not writable")
+    return target
+
+
+def check_folder_target(target: str | os.PathLike[str]) -> Path:
+    """Check that a folder can be created (or written into) at ``target``; returns it.
+
+    Missing parent folders are fine (they are created when the folder is); nothing is created
+    here.
+
+    Raises:
+        InputError: ``target`` or one of its parents is a file, or the nearest existing folder
+            cannot be written.
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise InputError(f"cannot write the folder {target}: it is a file")
+    above = _existing_ancestor(target)
+    if not above.is_dir():
+        raise InputError(f"cannot write the folder {target}: {above} is a file, not a folder")
+    if not _writable(above):
+        raise InputError(f"cannot write the folder {target}: {above} is not writable")
+    return target
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ import pandas as pd
 
 from vocablens.annotate.labeler import ConceptLabeler, Label
 from vocablens.annotate.polysemantic import PolysemanticityDetector
-from vocablens.atomic import atomic_path
+from vocablens.atomic import atomic_path, check_file_target
 from vocablens.errors import InputError, ResultFileError, VocabLensError
 from vocablens.layerspec import LayerSpec, parse_layers
 
@@ -59,6 +59,7 @@ class AnnotateConfig:
         layers: layers to annotate, e.g. ``"0-5,10"`` (None: all).
         model: a model spec for the embeddings; None: the manifest's model; ``"none"``: no model.
         top_k: read only ranks ``< top_k`` (None: all).
+        device: where to load the model (``"cpu"``, ``"cuda"``, ...; None: the CPU).
         generative: add a generative label suggestion (slow: one generation per vector).
         generative_model: the instruction-tuned model for it.
         progress: show a progress bar.
@@ -67,9 +68,10 @@ class AnnotateConfig:
     projections: Path
     out: Path
     kinds: tuple[str, ...] | None = None
-    layers: str | None = None
+    layers: LayerSpec = None
     model: str | None = None
     top_k: int | None = None
+    device: str | None = None
     generative: bool = False
     generative_model: str = "smollm2-135m"
     progress: bool = True
@@ -125,19 +127,19 @@ def _read(path: Path) -> pd.DataFrame:
         raise ResultFileError(f"cannot read projections file {path}: {message}") from exc
 
 
-def _resolve_model(model: Any, manifest: dict[str, Any]) -> Any:
+def _resolve_model(model: Any, manifest: dict[str, Any], device: Any = None) -> Any:
     """A LoadedModel or None (see the module docstring)."""
     from vocablens.model.loading import load_model
 
     if model is False or (isinstance(model, str) and model.lower() == "none"):
         return None
     if model is not None:
-        return load_model(model)
+        return load_model(model, device=device)
     spec = manifest.get("model")
     if not spec:
         return None
     try:
-        return load_model(spec)
+        return load_model(spec, device=device)
     except VocabLensError as exc:
         log.warning(
             "annotate: cannot load the manifest's model %r (%s); WordNet features", spec, exc
@@ -172,6 +174,7 @@ def annotate_projections(
     detector: PolysemanticityDetector | None = None,
     generative: Any = False,
     progress: bool = False,
+    device: Any = None,
 ) -> pd.DataFrame:
     """Label every vector of a projections table and score its polysemanticity.
 
@@ -188,6 +191,7 @@ def annotate_projections(
         generative: False, True (SmolLM2-Instruct suggestions) or a
             :class:`~vocablens.annotate.generative.GenerativeLabeler`.
         progress: show a tqdm progress bar.
+        device: where to load a model given by spec (None: the CPU).
 
     Returns:
         One row per (kind, layer, index, sign), columns :data:`OUTPUT_COLUMNS` (+
@@ -211,7 +215,7 @@ def annotate_projections(
     chosen = parse_layers(layers)
     if chosen is not None:
         frame = frame[frame["layer"].isin(chosen)]
-    lm = _resolve_model(model, manifest) if len(frame) else None
+    lm = _resolve_model(model, manifest, device) if len(frame) else None
     if detector is None:
         detector = PolysemanticityDetector(labeler=labeler)
     embeddings = None if lm is None else lm.view.W_E
@@ -330,8 +334,13 @@ def annotate_to_file(config: AnnotateConfig) -> Path:
 
     Raises:
         ResultFileError: unreadable or malformed projections.
-        InputError: bad options or an unwritable output.
+        InputError: bad options or an unwritable output (checked before any work).
     """
+    from vocablens.model.devices import resolve_device
+
+    check_file_target(config.out)
+    if config.device is not None:
+        resolve_device(config.device)
     frame = annotate_projections(
         config.projections,
         kinds=config.kinds,
@@ -340,6 +349,7 @@ def annotate_to_file(config: AnnotateConfig) -> Path:
         top_k=config.top_k,
         generative=_generative(config),
         progress=config.progress,
+        device=config.device,
     )
     return write_annotations(frame, config.out)
 

@@ -10,9 +10,10 @@ import torch
 
 from vocablens.buffers import Scratch
 from vocablens.errors import InputError
+from vocablens.lens import inputs
 from vocablens.lens.result import LensResult
 from vocablens.lens.stats import FinalDist, chunk_stats
-from vocablens.model.hooks import SITES, Site, forward_capture
+from vocablens.model.hooks import Site, forward_capture
 from vocablens.model.loading import load_model
 from vocablens.tokens import token_strings
 
@@ -57,84 +58,19 @@ class Lens:
 
     # ----- input checks ----------------------------------------------------------------------
     def tokenize(self, prompt: Prompt, *, bos: bool = False, truncate: bool = False) -> list[int]:
-        """Token ids of one prompt, as the tokenizer does by default (plus BOS when asked).
-
-        Raises:
-            InputError: empty prompt, no tokenizer for a text prompt, or a prompt longer than the
-                model's context (unless ``truncate``; then the first tokens are kept).
-        """
-        if isinstance(prompt, str):
-            if not prompt.strip():
-                raise InputError("empty prompt")
-            if self.tokenizer is None:
-                raise InputError("this model has no tokenizer: pass token ids instead of text")
-            ids = list(self.tokenizer(prompt)["input_ids"])
-        else:
-            ids = [int(i) for i in prompt]
-            if not ids:
-                raise InputError("empty prompt")
-            if min(ids) < 0 or max(ids) >= self.view.W_E.shape[0]:
-                raise InputError(f"token ids must lie in 0..{self.view.W_E.shape[0] - 1}")
-        if bos:
-            bos_id = getattr(self.tokenizer, "bos_token_id", None)
-            if bos_id is None:
-                raise InputError("the tokenizer has no BOS token")
-            if ids[0] != bos_id:
-                ids = [bos_id, *ids]
-        limit = self.context_length
-        if limit is not None and len(ids) > limit:
-            if not truncate:
-                raise InputError(
-                    f"prompt has {len(ids)} tokens, more than the model's context of {limit}; "
-                    "pass truncate=True (--truncate) to keep the first ones"
-                )
-            ids = ids[:limit]
-        return ids
+        """Token ids of one prompt (see :func:`vocablens.lens.inputs.tokenize`)."""
+        return inputs.tokenize(prompt, self.tokenizer, self.view.W_E.shape[0], self.context_length,
+                               bos=bos, truncate=truncate)  # fmt: skip
 
     def target_id(self, target: str | int | None) -> int | None:
-        """The id of a target token; a string must be exactly one token.
-
-        Raises:
-            InputError: the string splits into several tokens (they are named) or none.
-        """
-        if target is None or isinstance(target, int):
-            if isinstance(target, int) and not 0 <= target < self.view.vocab_size:
-                raise InputError(f"target id {target} out of range 0..{self.view.vocab_size - 1}")
-            return target
-        if self.tokenizer is None:
-            raise InputError("this model has no tokenizer: give the target as a token id")
-        ids = self.tokenizer(target, add_special_tokens=False)["input_ids"]
-        if len(ids) != 1:
-            pieces = ", ".join(repr(t) for t in token_strings(self.tokenizer, ids))
-            raise InputError(
-                f"target {target!r} is not a single token: it splits into {len(ids)} ({pieces})"
-            )
-        return int(ids[0])
+        """The id of a one-token target (see :func:`vocablens.lens.inputs.target_id`)."""
+        return inputs.target_id(target, self.tokenizer, self.view.vocab_size)
 
     def sites(
         self, sites: Sequence[str] = ("resid",), layers: Sequence[int] | None = None
     ) -> list[Site]:
-        """The ``(site, layer)`` rows to read; ``layers`` filters them (None: all).
-
-        Raises:
-            InputError: an unknown site name or a layer out of range.
-        """
-        n = self.n_layers
-        for name in sites:
-            if name not in SITES:
-                raise InputError(f"unknown site {name!r}; choose from {', '.join(SITES)}")
-        if layers is not None:
-            top = n if "resid" in sites else n - 1
-            for layer in layers:
-                if not 0 <= layer <= top:
-                    raise InputError(f"layer {layer} out of range 0..{top}")
-        rows: list[Site] = []
-        for name in sites:
-            count = n + 1 if name == "resid" else n
-            rows += [(name, lay) for lay in range(count) if layers is None or lay in layers]
-        if not rows:
-            raise InputError("no site/layer to read")
-        return rows
+        """The ``(site, layer)`` rows to read (see :func:`vocablens.lens.inputs.site_rows`)."""
+        return inputs.site_rows(self.n_layers, sites, layers)
 
     # ----- the lens --------------------------------------------------------------------------
     def __call__(

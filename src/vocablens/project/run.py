@@ -7,6 +7,7 @@ A run that is killed and restarted with the same model and options skips the fin
 from __future__ import annotations
 
 import platform
+import shutil
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -16,12 +17,16 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from vocablens.atomic import check_folder_target
 from vocablens.errors import InputError
-from vocablens.model.loading import load_model
+from vocablens.layerspec import LayerSpec
+from vocablens.layerspec import parse_layers as check_layer_syntax
+from vocablens.model.devices import DTYPES, resolve_device, resolve_dtype
+from vocablens.model.loading import LoadedModel, load_model
 from vocablens.project import files as projfile
 from vocablens.project.projector import Projector, parse_layers, parse_what
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+__all__ = ["DTYPES", "ProjectConfig", "project_to_dir"]
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,14 @@ class ProjectConfig:
     """Options of a projection run (what ``vocablens project`` builds from its arguments).
 
     Attributes:
-        model: a model spec for :func:`~vocablens.model.loading.load_model`.
+        model: a model spec for :func:`~vocablens.model.loading.load_model`, or a
+            ``LoadedModel`` (what the CLI passes: it loads the model once).
         out: output folder.
         what: comma-separated projections (see :func:`~vocablens.project.projector.parse_what`).
-        layers: layer spec like ``"0-5"`` or ``"0,2,4-6"``; None for all.
+        layers: layer spec like ``"0-5"`` or ``"0,2,4-6"`` (or a list); None for all.
         k: top-k per vector and sign (per head for pairs).
-        device: where to compute (``"cpu"``, ``"cuda"``, ...).
+        device: where to compute (``"cpu"``, ``"cuda"``, ...); None: where a loaded model is,
+            the CPU for a spec.
         dtype: weights dtype name: float32, bfloat16 or float16.
         tokens: output-side token set, ``"all"`` or ``"words"``.
         src_tokens: source/query-side token set, ``"all"`` or ``"words"``.
@@ -43,18 +50,41 @@ class ProjectConfig:
         progress: show a progress bar.
     """
 
-    model: str
+    model: str | LoadedModel
     out: Path
     what: str = "values,keys"
-    layers: str | None = None
+    layers: LayerSpec = None
     k: int = 30
-    device: str = "cpu"
+    device: str | None = None
     dtype: str = "float32"
     tokens: str = "all"
     src_tokens: str = "all"
     final_norm: bool = True
     block_mb: float = 192
     progress: bool = True
+
+    def check(self) -> ProjectConfig:
+        """The checks that need no model: output folder, projections, k, layers, device, dtype.
+
+        Returns:
+            self.
+
+        Raises:
+            InputError: a bad value (named in the message).
+        """
+        check_folder_target(self.out)
+        parse_what(self.what)
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
+            raise InputError(f"top-k must be a positive integer, got {self.k!r}")
+        check_layer_syntax(self.layers)
+        resolve_dtype(self.dtype)
+        if self.device is not None:
+            resolve_device(self.device)
+        return self
+
+    def model_name(self) -> str:
+        """The model's name as the manifest records it (the spec, or a loaded model's name)."""
+        return self.model.name if isinstance(self.model, LoadedModel) else str(self.model)
 
     def options(self) -> dict[str, Any]:
         """The options that change results (a restart must repeat them to resume)."""
@@ -84,7 +114,7 @@ def _start_manifest(config: ProjectConfig, card: dict[str, Any], layers: list[in
     options = config.options()
     if (out / projfile.MANIFEST).exists():
         old = projfile.read_manifest(out)
-        if old.get("model") != config.model or old.get("options") != options:
+        if old.get("model") != config.model_name() or old.get("options") != options:
             raise InputError(
                 f"{out} holds projections of another model or other options; "
                 "use a new --out folder or repeat the original options"
@@ -97,7 +127,7 @@ def _start_manifest(config: ProjectConfig, card: dict[str, Any], layers: list[in
     return {
         "format": projfile.FORMAT,
         "format_version": projfile.FORMAT_VERSION,
-        "model": config.model,
+        "model": config.model_name(),
         "model_card": card,
         "options": options,
         "layers": layers,
@@ -121,16 +151,12 @@ def project_to_dir(config: ProjectConfig) -> Path:
         InputError: bad options, or ``out`` holds a run with other options.
         ModelLoadError, UnsupportedModelError: the model cannot be used.
     """
+    config.check()  # before loading the model: a refused run costs a second, writes nothing
     what = parse_what(config.what)
-    if config.dtype not in DTYPES:
-        raise InputError(f"unknown dtype {config.dtype!r}; choose from {', '.join(DTYPES)}")
-    lm = load_model(config.model, device=config.device, dtype=DTYPES[config.dtype])
+    lm = load_model(config.model, device=config.device, dtype=resolve_dtype(config.dtype))
     layers = parse_layers(config.layers, lm.view.n_layers)
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
     manifest = _start_manifest(config, lm.view.describe(), layers)
-    for stale in out.glob(".layer_*.parquet.*.tmp"):  # left by a killed run
-        stale.unlink(missing_ok=True)
     with torch.inference_mode():
         projector = Projector(
             lm,
@@ -140,7 +166,23 @@ def project_to_dir(config: ProjectConfig) -> Path:
             final_norm=config.final_norm,
             block_mb=config.block_mb,
         )
-        todo = [layer for layer in layers if str(layer) not in manifest["finished"]]
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        _run(config, projector, out, manifest, layers, what)
+    except BaseException:
+        if created and not manifest["finished"]:  # nothing finished: leave no folder behind
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    return out
+
+
+def _run(config, projector, out: Path, manifest: dict, layers: list[int], what) -> None:
+    """Project the layers not finished yet, writing each layer's file and the manifest."""
+    for stale in out.glob(".layer_*.parquet.*.tmp"):  # left by a killed run
+        stale.unlink(missing_ok=True)
+    todo = [layer for layer in layers if str(layer) not in manifest["finished"]]
+    with torch.inference_mode():
         for layer in tqdm(
             todo, desc=f"project {','.join(what)}", unit="layer", disable=not config.progress
         ):
@@ -151,4 +193,3 @@ def project_to_dir(config: ProjectConfig) -> Path:
             projfile.write_manifest(out, manifest)
     manifest["complete"] = all(str(layer) in manifest["finished"] for layer in layers)
     projfile.write_manifest(out, manifest)
-    return out

@@ -148,7 +148,8 @@ def compute_report(
         steps.bar.total = 3 + len(layers) * (1 + config.ov) + config.annotate + config.umap
         steps.bar.refresh()
         with steps.step("logit lens"):
-            lens = Lens(lm)(prompts, k=config.lens_k, sites=("resid",), bos=config.bos)
+            lens = Lens(lm)(prompts, k=config.lens_k, sites=("resid",), bos=config.bos,
+                            truncate=config.truncate)  # fmt: skip
         with steps.step("model card"):
             card = view.describe()
 

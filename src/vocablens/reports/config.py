@@ -34,6 +34,7 @@ class ReportConfig:
         ov_tokens: the OV circuits are read over this many common whole-word tokens (both the
             source and the promoted side); the full vocabulary squared is out of reach on a CPU.
         bos: prepend the BOS token to every prompt.
+        truncate: cut prompts longer than the model's context instead of failing.
         title: the report's title; None: the model's name.
     """
 
@@ -51,6 +52,7 @@ class ReportConfig:
     ov_k: int = 20
     ov_tokens: int = 4000
     bos: bool = False
+    truncate: bool = False
     title: str | None = None
 
     def check(self) -> ReportConfig:

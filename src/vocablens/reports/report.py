@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vocablens.atomic import check_folder_target
 from vocablens.errors import InputError
 from vocablens.layerspec import LayerSpec
 from vocablens.reports.compute import compute_report
@@ -64,6 +65,6 @@ def generate_report(
     if layers is not None:
         fields["layers"] = layers
     cfg = ReportConfig(**fields).check()
-    target = check_target(out)  # fail before minutes of computing
+    target = check_target(check_folder_target(out))  # fail before minutes of computing
     data = compute_report(model, cfg, progress=progress)
     return render_report(data, target, progress=progress)

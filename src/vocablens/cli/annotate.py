@@ -1,0 +1,38 @@
+"""``vocablens annotate``: concept labels and polysemanticity of projected vectors."""
+
+from __future__ import annotations
+
+import click
+
+from vocablens.cli import options
+
+
+@click.command("annotate")
+@click.argument("projections")
+@options.out("the annotations (a Parquet file)", required=True)
+@click.option("--kinds", default=None, help="Vector kinds, e.g. values,keys_gate (default: all).")
+@options.layers
+@click.option("--model", default=None, help="Model for the embeddings (default: the manifest's).")
+@click.option("--no-model", is_flag=True, help="Use WordNet features only; load no model.")
+@options.top_k(None)
+@options.device
+@click.option("--generative", is_flag=True, help="Add a generative label suggestion (slow).")
+@click.option("--generative-model", default="smollm2-135m", show_default=True)
+@options.quiet
+def command(projections, out, kinds, layers, model, no_model, top_k, device, generative,
+            generative_model, quiet) -> None:  # fmt: skip
+    """Label the concept behind every projected vector and flag polysemantic ones.
+
+    PROJECTIONS is a folder written by `vocablens project` or one of its Parquet files.
+    """
+    from pathlib import Path
+
+    from vocablens.annotate.annotate import AnnotateConfig, annotate_to_file
+
+    config = AnnotateConfig(
+        projections=Path(projections), out=Path(out),
+        kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
+        layers=layers, model="none" if no_model else model, top_k=top_k, device=device,
+        generative=generative, generative_model=generative_model, progress=not quiet,
+    )  # fmt: skip
+    click.echo(f"wrote {annotate_to_file(config)}")
