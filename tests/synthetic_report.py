@@ -65,7 +65,7 @@ def synthetic_data(
     seed: int = 0,
     planted: str = " Paris",
     layers: list[int] | None = None,
-    table_rows: int = 40,
+    table_rows: int = 25,
 ) -> ReportData:
     """A :class:`ReportData` with random content over ``vocab`` + :data:`HOSTILE_TOKENS`.
 
@@ -76,7 +76,6 @@ def synthetic_data(
     import pandas as pd
 
     from vocablens.annotate.result import UNLABELLED, Annotations
-
     from vocablens.lens.result import LensResult
     from vocablens.tokens import visible
 

@@ -45,7 +45,7 @@ def test_read_checks_the_schema(tmp_path):
     assert str(back.frame["sides_polysemantic"].dtype) == "boolean"
     old = ann.frame.rename(columns={"index": "neuron"}).drop(columns=["expert"])
     old.to_parquet(tmp_path / "old.parquet")
-    with pytest.raises(ResultFileError, match="not a vocablens annotation table .*missing expert"):
+    with pytest.raises(ResultFileError, match=r"not a vocablens annotation table .*missing expert"):
         Annotations.read(tmp_path / "old.parquet")
     ann.frame.astype({"layer": "int64"}).to_parquet(tmp_path / "types.parquet")
     with pytest.raises(ResultFileError, match="other columns or types"):
@@ -59,7 +59,9 @@ def test_read_checks_the_schema(tmp_path):
 
 def test_frame_is_brought_to_the_schema():
     with pytest.raises(InputError, match="missing expert, index; unknown neuron"):
-        Annotations(synthetic_annotations().frame.rename(columns={"index": "neuron"}).drop(columns="expert"))
+        Annotations(
+            synthetic_annotations().frame.rename(columns={"index": "neuron"}).drop(columns="expert")
+        )
     empty = Annotations(empty_frame())
     assert len(empty) == 0 and list(empty.frame.columns) == list(COLUMNS)
     both = Annotations.concat([synthetic_annotations(), empty])

@@ -25,7 +25,9 @@ def lm():
 
 def test_coordinates_and_labels(lm):
     with single_thread():
-        coords = value_umap(lm, None, synthetic_annotations(), reducer=PCA(n_components=2, random_state=0))
+        coords = value_umap(
+            lm, None, synthetic_annotations(), reducer=PCA(n_components=2, random_state=0)
+        )
     assert list(coords.columns) == list(MAP_COLUMNS)
     assert len(coords) == 128 and np.isfinite(coords[["x", "y"]].to_numpy()).all()
     first = coords[(coords["layer"] == 0) & (coords["index"] == 0)].iloc[0]

@@ -385,3 +385,34 @@ def test_browser_layer_page(browser, report):
     assert any("<img src=x onerror=alert(2)>" in r.text for r in results)
     _no_alert(browser)
     assert _errors(browser) == []
+
+
+@pytest.mark.parametrize("width", [1400, 1000])
+def test_browser_layer_page_fits_the_window(browser, tmp_path, width):
+    """1500 neurons per layer and a 200-character token: a few screens tall, no sideways scroll."""
+    from selenium.webdriver.common.by import By
+
+    from vocablens.reports import render_report
+
+    from synthetic_report import synthetic_data
+
+    words = (" the", " a", " city", "x" * 200, " France", " dog")
+    data = synthetic_data(n_layers=2, d_mlp=1500, n_heads=9, k=12, vocab=words)
+    out = render_report(data, tmp_path / "rep", progress=False)
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get((out / "layer_001.html").as_uri())
+        size = "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight," \
+               " window.innerWidth]"  # fmt: skip
+        scroll_width, height, inner = browser.execute_script(size)
+        assert scroll_width <= inner, f"page is {scroll_width} px wide in a {inner} px window"
+        assert height <= 10_000, f"page is {height} px tall"  # a few screens, not 71,000 px
+        print(f"window {width}: page {scroll_width} x {height} px")
+        # a link to a folded row opens its section and shows the row
+        browser.get((out / "layer_001.html").as_uri() + "#n1499")
+        row = browser.find_element(By.ID, "n1499")
+        assert row.is_displayed()
+        assert browser.execute_script("return arguments[0].closest('details').open", row)
+        assert _errors(browser) == []
+    finally:
+        browser.set_window_size(1400, 1000)

@@ -230,7 +230,9 @@ def test_long_tables_are_folded(tmp_path):
     data = synthetic_data(n_layers=1, d_mlp=30, table_rows=10)
     out = render_report(data, tmp_path / "rep", progress=False)
     html = (out / "layer_000.html").read_text(encoding="utf-8")
-    shown_part, folded = html.split('<details class="more"><summary>20 more value vectors</summary>')
+    shown_part, folded = html.split(
+        '<details class="more"><summary>20 more value vectors</summary>'
+    )
     shown_part = shown_part.split('<h3 id="neurons">')[1]
     assert shown_part.count('<tr id="n') == 10 and folded.count('<tr id="n') == 20
     assert len(set(re.findall(r'<tr id="(n\d+)"', html))) == 30  # every row once: links work

@@ -169,7 +169,9 @@ class Annotations:
         import pyarrow.parquet as pq
 
         path = check_writable(path)
-        table = pa.Table.from_pandas(self.frame, schema=_schema_of(self.frame), preserve_index=False)
+        table = pa.Table.from_pandas(
+            self.frame, schema=_schema_of(self.frame), preserve_index=False
+        )
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp, compression="zstd")
         return path

@@ -50,5 +50,7 @@ def value_vectors(
         for layer in chosen:
             w_out = view.mlp(layer).W_out.detach().float().cpu().numpy()  # (d_mlp, d_model)
             blocks.append(w_out)
-            keys.append(pd.DataFrame({"layer": layer, "expert": -1, "index": np.arange(len(w_out))}))
-    return np.concatenate(blocks), pd.concat(keys, ignore_index=True).astype("int32")  # (n, d_model)
+            index = np.arange(len(w_out))
+            keys.append(pd.DataFrame({"layer": layer, "expert": -1, "index": index}))
+    vectors = np.concatenate(blocks)  # (n, d_model)
+    return vectors, pd.concat(keys, ignore_index=True).astype("int32")

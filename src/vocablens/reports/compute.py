@@ -171,7 +171,9 @@ def compute_report(
     )  # fmt: skip
 
 
-def _annotate(values: Any, lm: LoadedModel, notes: list[str], steps: Progress) -> Annotations | None:
+def _annotate(
+    values: Any, lm: LoadedModel, notes: list[str], steps: Progress
+) -> Annotations | None:
     """Concept labels of the value vectors (the model's embeddings feed the clustering).
 
     A missing WordNet only costs the concept sections: the report says why.

@@ -23,8 +23,9 @@ class ReportConfig:
         lens_k: top tokens kept per lens cell (shown in the layer pages' lens tables).
         value_k: top tokens per FFN value vector and sign (the projection the annotator reads).
         table_k: promoted / suppressed tokens shown per neuron in the tables.
-        table_rows: rows a layer page's neuron tables show; the others are folded away
-            (a collapsed, scrolling section), so a page stays a few screens long.
+        table_rows: rows a layer page's neuron table shows (the polysemantic list: at most 10);
+            the others are folded away (a collapsed, scrolling section), so a page stays a few
+            screens long.
         search_k: promoted tokens per neuron and per head that the search box knows.
         heatmap_color: colour of the logit-lens heatmaps: ``"prob"`` (top-1 probability) or
             ``"kl"`` (KL to the final distribution).
@@ -44,7 +45,7 @@ class ReportConfig:
     lens_k: int = 5
     value_k: int = 30
     table_k: int = 8
-    table_rows: int = 40
+    table_rows: int = 25
     search_k: int = 10
     heatmap_color: str = "prob"
     annotate: bool = True

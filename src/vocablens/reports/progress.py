@@ -54,7 +54,12 @@ class Progress:
     """
 
     def __init__(
-        self, total: int, *, enabled: bool = True, desc: str = "report", stream: IO[str] | None = None
+        self,
+        total: int,
+        *,
+        enabled: bool = True,
+        desc: str = "report",
+        stream: IO[str] | None = None,
     ):
         self.total = total
         self.done = 0
