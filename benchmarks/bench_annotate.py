@@ -94,12 +94,7 @@ def planted(seeds: list[int], lm) -> dict[str, dict[str, float]]:
 def whole_model(lm, layers: str | None, maps: Path | None) -> dict[str, object]:
     from vocablens.annotate import annotate_projections
     from vocablens.annotate import wordnet as wn_module
-    from vocablens.annotate.maps import (
-        confident_fraction,
-        plot_confident_fraction,
-        umap_map,
-        write_map,
-    )
+    from vocablens.annotate.value_umap import value_umap
     from vocablens.project.projector import project
 
     t0 = time.perf_counter()
@@ -107,17 +102,21 @@ def whole_model(lm, layers: str | None, maps: Path | None) -> dict[str, object]:
     t_project = time.perf_counter() - t0
     wn_module.open_wordnet.cache_clear()  # cold start: WordNet is opened again
     t0 = time.perf_counter()
-    ann = annotate_projections(frame, model=lm, progress=True)
+    result = annotate_projections(frame, model=lm, progress=True)
     t_annotate = time.perf_counter() - t0
-    fractions = confident_fraction(ann)
+    ann = result.frame
+    fractions = result.confident_fraction()  # the one rule: values, +v side, `confident`
+    overall = float(
+        (fractions["fraction"] * fractions["n_vectors"]).sum() / fractions["n_vectors"].sum()
+    )
     out = {
         "vectors": len(ann),
         "rows": len(frame),
         "project_s": t_project,
         "annotate_s": t_annotate,
         "ms_per_vector": 1e3 * t_annotate / len(ann),
-        "confident": float(ann["confident"].mean()),
-        "confident_values_plus": float(ann.loc[ann["sign"] > 0, "confident"].mean()),
+        "confident_fraction": overall,
+        "confident_both_sides": float(ann["confident"].mean()),
         "polysemantic": float(ann["polysemantic"].mean()),
         "sides_polysemantic": float(ann["sides_polysemantic"].astype(float).mean()),
         "label_kinds": ann.loc[ann["confident"], "label_kind"]
@@ -130,17 +129,19 @@ def whole_model(lm, layers: str | None, maps: Path | None) -> dict[str, object]:
         "confident_by_layer": fractions[["layer", "fraction", "wordnet"]].round(3).values.tolist(),
     }
     if maps is not None:
-        import matplotlib.pyplot as plt
+        from vocablens.reports import plots
 
         maps.mkdir(parents=True, exist_ok=True)
-        ann.to_parquet(maps / "annotations.parquet", index=False)
-        ax = plot_confident_fraction(fractions)
-        ax.figure.savefig(maps / "confident_fraction.png", dpi=130, bbox_inches="tight")
-        plt.close(ax.figure)
+        result.write(maps / "annotations.parquet")
+        ax = plots.confident_fraction(fractions)
+        ax.figure.savefig(maps / "confident_fraction.png", dpi=130)
         t0 = time.perf_counter()
         last = int(ann["layer"].max())
-        write_map(umap_map(lm, [last], ann), maps / f"umap_layer{last}.png")
+        coords = value_umap(lm, [last], result)
         out["umap_one_layer_s"] = time.perf_counter() - t0
+        coords.to_parquet(maps / f"umap_layer{last}.parquet", index=False)
+        ax = plots.umap_scatter(coords)
+        ax.figure.savefig(maps / f"umap_layer{last}.png", dpi=130)
     return out
 
 
@@ -173,7 +174,8 @@ def main() -> None:
               f"{r['project_s']:.0f} s, annotated in {r['annotate_s']:.0f} s "
               f"({r['ms_per_vector']:.2f} ms/vector)")  # fmt: skip
         print(
-            f"confident: {r['confident']:.3f} (values +v: {r['confident_values_plus']:.3f}), "
+            f"confident fraction (values, +v): {r['confident_fraction']:.3f} "
+            f"(both sides: {r['confident_both_sides']:.3f}), "
             f"polysemantic: {r['polysemantic']:.3f}, sides differ: {r['sides_polysemantic']:.3f}"
         )
         print("confident label kinds:", {k: round(v, 3) for k, v in r["label_kinds"].items()})

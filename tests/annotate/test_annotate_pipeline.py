@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from vocablens import InputError, ResultFileError
-from vocablens.annotate import ConceptLabeler, annotate_projections, write_annotations
-from vocablens.annotate.annotate import OUTPUT_COLUMNS
+from vocablens.annotate import Annotations, ConceptLabeler, annotate_projections
+from vocablens.annotate.result import COLUMNS
 from vocablens.cli import main
 from vocablens.project import files as projfile
 
@@ -77,17 +77,24 @@ def folder(tmp_path, model_dir):
     return out
 
 
-def _row(out: pd.DataFrame, kind: str, layer: int, neuron: int, sign: int) -> pd.Series:
-    hit = out[(out["kind"] == kind) & (out["layer"] == layer) & (out["neuron"] == neuron)
+def ann(*args, **kwargs) -> pd.DataFrame:
+    """annotate_projections' table as a DataFrame."""
+    result = annotate_projections(*args, **kwargs)
+    assert isinstance(result, Annotations)
+    return result.frame
+
+
+def _row(out: pd.DataFrame, kind: str, layer: int, index: int, sign: int) -> pd.Series:
+    hit = out[(out["kind"] == kind) & (out["layer"] == layer) & (out["index"] == index)
               & (out["sign"] == sign)]  # fmt: skip
     assert len(hit) == 1
     return hit.iloc[0]
 
 
 def test_dataframe_without_model(labeler):
-    out = annotate_projections(make_table(), labeler=labeler)
-    assert list(out.columns) == list(OUTPUT_COLUMNS)
-    assert len(out) == len(GROUPS)
+    out = ann(make_table(), labeler=labeler)
+    assert list(out.columns) == list(COLUMNS)
+    assert len(out) == len(GROUPS) and set(out["expert"]) == {-1}
     assert set(out["features"]) == {"wordnet"}  # no model: WordNet features
     days = _row(out, "values", 0, 0, 1)
     assert (days["label"], days["supersense"], days["confident"]) == (
@@ -112,24 +119,24 @@ def test_dataframe_without_model(labeler):
 
 def test_filters(labeler):
     table = make_table()
-    assert set(annotate_projections(table, kinds=["values"], labeler=labeler)["kind"]) == {"values"}
-    assert set(annotate_projections(table, layers=[1], labeler=labeler)["layer"]) == {1}
-    assert set(annotate_projections(table, layers="1", labeler=labeler)["layer"]) == {1}
-    assert set(annotate_projections(table, layers="all", labeler=labeler)["layer"]) == {0, 1}
-    top3 = annotate_projections(table, top_k=3, labeler=labeler)
+    assert set(ann(table, kinds=["values"], labeler=labeler)["kind"]) == {"values"}
+    assert set(ann(table, layers=[1], labeler=labeler)["layer"]) == {1}
+    assert set(ann(table, layers="1", labeler=labeler)["layer"]) == {1}
+    assert set(ann(table, layers="all", labeler=labeler)["layer"]) == {0, 1}
+    top3 = ann(table, top_k=3, labeler=labeler)
     assert all(len(t) == 3 for t in top3["top_tokens"])
-    empty = annotate_projections(table, kinds=["qk"], labeler=labeler)
-    assert list(empty.columns) == list(OUTPUT_COLUMNS) and len(empty) == 0
+    empty = ann(table, kinds=["qk"], labeler=labeler)
+    assert list(empty.columns) == list(COLUMNS) and len(empty) == 0
     with pytest.raises(InputError):
-        annotate_projections(table, top_k=0, labeler=labeler)
+        ann(table, top_k=0, labeler=labeler)
 
 
 def test_folder_uses_the_manifest_model(folder, labeler):
     with single_thread():
-        out = annotate_projections(folder, labeler=labeler)
+        out = ann(folder, labeler=labeler)
     assert set(out["features"]) == {"both"}  # tiny model's W_E + WordNet
     assert _row(out, "values", 0, 0, 1)["label"] == "day of the week"
-    off = annotate_projections(folder, labeler=labeler, model=False)
+    off = ann(folder, labeler=labeler, model=False)
     assert set(off["features"]) == {"wordnet"}
     pd.testing.assert_frame_equal(
         off.drop(columns=["features", "polysemantic", "score", "n_clusters", "cluster_labels",
@@ -143,52 +150,55 @@ def test_unloadable_manifest_model_falls_back(folder, labeler, caplog):
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["model"] = str(folder / "no-such-model")
     (folder / "manifest.json").write_text(json.dumps(manifest))
-    out = annotate_projections(folder, labeler=labeler)
+    out = ann(folder, labeler=labeler)
     assert set(out["features"]) == {"wordnet"}
     assert "cannot load the manifest's model" in caplog.text
 
 
 def test_single_parquet_file(folder, labeler):
-    out = annotate_projections(folder / "layer_001.parquet", labeler=labeler)
+    out = ann(folder / "layer_001.parquet", labeler=labeler)
     assert set(out["layer"]) == {1} and set(out["features"]) == {"wordnet"}
 
 
 def test_bad_inputs(tmp_path, labeler):
     with pytest.raises(ResultFileError, match="not found"):
-        annotate_projections(tmp_path / "missing", labeler=labeler)
+        ann(tmp_path / "missing", labeler=labeler)
     bad = tmp_path / "bad.parquet"
     make_table().drop(columns=["token", "rank"]).to_parquet(bad)
     with pytest.raises(ResultFileError, match="missing columns 'rank', 'token'"):
-        annotate_projections(bad, labeler=labeler)
+        ann(bad, labeler=labeler)
     junk = tmp_path / "junk.parquet"
     junk.write_text("not parquet")
     with pytest.raises(ResultFileError):
-        annotate_projections(junk, labeler=labeler)
+        ann(junk, labeler=labeler)
     with pytest.raises(ResultFileError, match="missing columns 'kind', 'layer'"):
-        annotate_projections(pd.DataFrame({"token": ["a"]}), labeler=labeler)
+        ann(pd.DataFrame({"token": ["a"]}), labeler=labeler)
 
 
-def test_write_is_atomic(tmp_path, labeler, monkeypatch):
+def test_write_is_atomic_and_reads_back(tmp_path, labeler, monkeypatch):
+    import pyarrow.parquet as pq
+
     out = annotate_projections(make_table(), labeler=labeler)
     target = tmp_path / "ann.parquet"
     target.write_bytes(b"previous result")
+    real = pq.write_table
 
-    def broken(self, path, **kwargs):
+    def broken(table, path, **kwargs):
         with open(path, "wb") as handle:
             handle.write(b"half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    monkeypatch.setattr(pq, "write_table", broken)
     with pytest.raises(OSError):
-        write_annotations(out, target)
+        out.write(target)
     assert target.read_bytes() == b"previous result"  # never half-written
     assert [p.name for p in tmp_path.iterdir()] == ["ann.parquet"]  # no temp file left
-    monkeypatch.undo()
-    write_annotations(out, target)
-    back = pd.read_parquet(target)
-    assert back["explained_tokens"].map(list).tolist() == out["explained_tokens"].tolist()
+    monkeypatch.setattr(pq, "write_table", real)
+    out.write(target)
+    back = Annotations.read(target)
+    pd.testing.assert_frame_equal(back.frame, out.frame)
     with pytest.raises(InputError, match="does not exist"):
-        write_annotations(out, tmp_path / "nope" / "a.parquet")
+        out.write(tmp_path / "nope" / "a.parquet")
 
 
 def _cli(*args):
@@ -200,9 +210,9 @@ def test_cli(folder, tmp_path):
     result = _cli(folder, "--out", target, "--kinds", "values", "--no-model", "-q")
     assert result.exit_code == 0, result.output
     assert f"wrote {target}" in result.output
-    out = pd.read_parquet(target)
+    out = Annotations.read(target).frame
     assert set(out["kind"]) == {"values"} and len(out) == 5
-    assert {"layer", "neuron", "sign", "label", "supersense", "coverage", "polysemantic", "score",
+    assert {"layer", "expert", "index", "sign", "label", "supersense", "coverage", "polysemantic", "score",
             "explained_tokens"} <= set(out.columns)  # fmt: skip
     result = _cli(folder, "--out", target, "--layers", "1", "-k", "5", "--no-model", "-q")
     assert result.exit_code == 0, result.output
@@ -255,10 +265,11 @@ def test_generative_column_is_separate(labeler):
         def transform(self, token_lists, progress=False):
             return [f"guess {len(t)}" for t in token_lists]
 
-    out = annotate_projections(make_table(), labeler=labeler, generative=Fake())
-    assert list(out.columns) == [*OUTPUT_COLUMNS, "generative_suggestion"]
+    out = ann(make_table(), labeler=labeler, generative=Fake())
+    assert list(out.columns) == [*COLUMNS, "generative_suggestion"]
+    assert list(Annotations(out).frame.columns) == list(out.columns)
     assert out["generative_suggestion"].str.startswith("guess").all()
-    assert "generative_suggestion" not in annotate_projections(make_table(), labeler=labeler)
+    assert "generative_suggestion" not in ann(make_table(), labeler=labeler)
     assert clean(" the world of animals, mostly") == "animals"
     assert clean(" the color of the\n") == "color"
     assert clean("") == ""

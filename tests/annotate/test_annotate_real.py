@@ -64,7 +64,7 @@ def test_real_value_projections(smollm2, labeler):
     frame = project(smollm2, "values", layers=[29], k=30).to_pandas()
     frame = frame[frame["index"] < 128]
     start = time.perf_counter()
-    out = annotate_projections(frame, model=smollm2, labeler=labeler)
+    out = annotate_projections(frame, model=smollm2, labeler=labeler).frame
     elapsed = time.perf_counter() - start
     assert len(out) == 256 and set(out["features"]) == {"both"}
     assert out["sides_polysemantic"].notna().all()

@@ -19,7 +19,6 @@ from click.testing import CliRunner
 from vocablens import load_model
 from vocablens.cli import main
 from vocablens.reports import ReportConfig, compute_report, generate_report
-from vocablens.reports.compute import value_umap
 
 from tiny_models import tiny_model
 from tiny_tokenizer import save_tiny
@@ -157,24 +156,60 @@ def test_planted_neuron_is_on_its_page(report):
     assert re.search(r'<td><span class="tok"> Paris</span>', row.group(1))
 
 
-def test_value_umap_wrapper(tiny, monkeypatch):
-    class FakeUMAP:  # the real one compiles for ~30 s; its use is covered by the slow test
+def _count_loads(monkeypatch) -> list[object]:
+    """Every spec handed to load_model from now on (LoadedModels included)."""
+    import vocablens.model.loading as loading
+
+    specs: list[object] = []
+    real = loading.load_model
+
+    def counting(spec, *args, **kwargs):
+        specs.append(spec)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(loading, "load_model", counting)
+    return specs
+
+
+def test_report_loads_the_model_once(model_dir, tmp_path, monkeypatch):
+    class FakeUMAP:  # the real one compiles for ~30 s; it runs in the slow report test
         def __init__(self, **kwargs):
-            self.kwargs = kwargs
+            pass
 
         def fit(self, X, y=None):
             return self
 
         def fit_transform(self, X, y=None):
-            assert X.shape[1] == 32  # PCA to min(50, n, d_model) dimensions
-            return X[:, :2] * 10
+            return X[:, :2]
 
     monkeypatch.setitem(sys.modules, "umap", types.SimpleNamespace(UMAP=FakeUMAP))
-    coords = value_umap(tiny, [0, 1])
-    assert {"layer", "neuron", "x", "y", "label"} <= set(coords.columns)
-    assert len(coords) == 128 and coords["layer"].tolist() == [0] * 64 + [1] * 64
-    assert coords["neuron"].tolist()[:3] == [0, 1, 2]
-    assert set(coords["label"]) == {""}  # no annotations: no concept
+    specs = _count_loads(monkeypatch)
+    generate_report(model_dir, PROMPTS[:1], out=tmp_path / "a", progress=False)
+    assert specs == [model_dir]  # once, at the entry point; nothing below loads it again
+    lm = load_model(model_dir)
+    specs.clear()
+    generate_report(lm, PROMPTS[:1], layers="1", out=tmp_path / "b", progress=False)
+    data = compute_report(lm, ReportConfig(prompts=PROMPTS[:1], layers="1"), progress=False)
+    assert specs == [] and data.annotations is not None and data.umap is not None
+
+
+def test_progress_in_a_log(tiny, tmp_path, monkeypatch):
+    import io
+
+    stream = io.StringIO()  # stderr of a job whose output goes to a file: not a TTY
+    monkeypatch.setattr(sys, "stderr", stream)
+    out = generate_report(tiny, PROMPTS, layers="0,1", out=tmp_path / "rep", umap=False)
+    text = stream.getvalue()
+    assert "\x1b" not in text and "\r" not in text, "escape codes in a log"
+    lines = text.splitlines()
+    steps = [line for line in lines if line.startswith("report [")]
+    total = int(steps[0].split("/")[1].split()[0])
+    # one run, one total: lens, values x2, annotation x2, OV x2; figures 2 + 2, pages 2 + 2
+    assert total == 1 + 2 * 3 + 4 + 4
+    assert all(f"/{total} " in line for line in steps)  # the total never changes
+    assert len(steps) == 1 + 2 + 1 + 2 + 4 + 4  # one line per step (annotation: one step)
+    assert re.fullmatch(rf"wrote {re.escape(str(out))}/ \(2 layer pages, \d+(\.\d)? [kM]B\) in "
+                        r"\d+(\.\d)? s", lines[-1]), lines[-1]  # fmt: skip
 
 
 def test_ov_token_subset_drops_outlying_norms(monkeypatch):
@@ -350,3 +385,34 @@ def test_browser_layer_page(browser, report):
     assert any("<img src=x onerror=alert(2)>" in r.text for r in results)
     _no_alert(browser)
     assert _errors(browser) == []
+
+
+@pytest.mark.parametrize("width", [1400, 1000])
+def test_browser_layer_page_fits_the_window(browser, tmp_path, width):
+    """1500 neurons per layer and a 200-character token: a few screens tall, no sideways scroll."""
+    from selenium.webdriver.common.by import By
+
+    from vocablens.reports import render_report
+
+    from synthetic_report import synthetic_data
+
+    words = (" the", " a", " city", "x" * 200, " France", " dog")
+    data = synthetic_data(n_layers=2, d_mlp=1500, n_heads=9, k=12, vocab=words)
+    out = render_report(data, tmp_path / "rep", progress=False)
+    browser.set_window_size(width, 1000)
+    try:
+        browser.get((out / "layer_001.html").as_uri())
+        size = "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight," \
+               " window.innerWidth]"  # fmt: skip
+        scroll_width, height, inner = browser.execute_script(size)
+        assert scroll_width <= inner, f"page is {scroll_width} px wide in a {inner} px window"
+        assert height <= 10_000, f"page is {height} px tall"  # a few screens, not 71,000 px
+        print(f"window {width}: page {scroll_width} x {height} px")
+        # a link to a folded row opens its section and shows the row
+        browser.get((out / "layer_001.html").as_uri() + "#n1499")
+        row = browser.find_element(By.ID, "n1499")
+        assert row.is_displayed()
+        assert browser.execute_script("return arguments[0].closest('details').open", row)
+        assert _errors(browser) == []
+    finally:
+        browser.set_window_size(1400, 1000)

@@ -13,7 +13,7 @@ import pytest
 
 from vocablens.errors import InputError
 from vocablens.reports import plots
-from vocablens.reports.page_rows import annotation_lookup, confident_fractions, top_lists
+from vocablens.reports.page_rows import annotation_lookup, top_lists
 from vocablens.reports.render import MARKER, render_report
 from vocablens.reports.search import build_index, script_json
 
@@ -182,7 +182,7 @@ def test_views(data):
     labels = annotation_lookup(data.annotations)
     assert labels[(0, 1)].label == "city" and labels[(0, 1)].confident
     assert labels[(0, 1)].polysemantic and not labels[(0, 0)].confident
-    fractions = confident_fractions(data.annotations)
+    fractions = data.annotations.confident_fraction()
     assert list(fractions["layer"]) == [0, 1, 2]
     assert fractions["fraction"].between(0, 1).all()
     index = build_index([2], values, labels, {}, {}, k=3)
@@ -198,7 +198,7 @@ def test_plots_take_data_and_ax(data, color):
     axes = fig.subplots(2, 2).ravel()
     assert plots.lens_heatmap(data.lens, 1, color=color, ax=axes[0]) is axes[0]
     assert plots.lens_curves(data.lens, ax=axes[1]) is axes[1]
-    assert plots.confident_fraction(confident_fractions(data.annotations), ax=axes[2]) is axes[2]
+    assert plots.confident_fraction(data.annotations.confident_fraction(), ax=axes[2]) is axes[2]
     assert plots.umap_scatter(data.umap, 1, ax=axes[3]) is axes[3]
     fig.savefig(io.BytesIO(), format="png")  # "$x^2$" and control-char tokens draw as text
     texts = [t.get_text() for t in axes[0].texts]
@@ -207,3 +207,70 @@ def test_plots_take_data_and_ax(data, color):
     assert isinstance(own, Axes) and own.figure is not fig
     with pytest.raises(ValueError, match="color"):
         plots.lens_heatmap(data.lens, 0, color="nope")
+
+
+def test_links_name_the_report_layers_when_layers_are_skipped(tmp_path):
+    data = synthetic_data(n_layers=6, layers=[0, 3, 5], d_mlp=4)
+    out = render_report(data, tmp_path / "rep", progress=False)
+    assert sorted(p.name for p in out.glob("layer_*.html")) == [
+        "layer_000.html", "layer_003.html", "layer_005.html"]  # fmt: skip
+
+    def nav(page: str) -> dict[str, tuple[str | None, str]]:
+        html = (out / page).read_text(encoding="utf-8")
+        links = re.findall(r'<a href="([^"]+)" rel="(prev|next)">([^<]*)</a>', html)
+        return {rel: (href, text) for href, rel, text in links}
+
+    assert nav("layer_000.html") == {"next": ("layer_003.html", "layer 3 →")}
+    assert nav("layer_003.html") == {"prev": ("layer_000.html", "← layer 0"),
+                                     "next": ("layer_005.html", "layer 5 →")}  # fmt: skip
+    assert nav("layer_005.html") == {"prev": ("layer_003.html", "← layer 3")}
+
+
+def test_long_tables_are_folded(tmp_path):
+    data = synthetic_data(n_layers=1, d_mlp=30, table_rows=10)
+    out = render_report(data, tmp_path / "rep", progress=False)
+    html = (out / "layer_000.html").read_text(encoding="utf-8")
+    shown_part, folded = html.split(
+        '<details class="more"><summary>20 more value vectors</summary>'
+    )
+    shown_part = shown_part.split('<h3 id="neurons">')[1]
+    assert shown_part.count('<tr id="n') == 10 and folded.count('<tr id="n') == 20
+    assert len(set(re.findall(r'<tr id="(n\d+)"', html))) == 30  # every row once: links work
+
+
+def test_progress_without_a_terminal_is_plain_lines(data, tmp_path):
+    from vocablens.reports.progress import Progress
+    from vocablens.reports.render import render_steps
+
+    stream = io.StringIO()  # not a TTY
+    total = render_steps(len(data.lens.texts), len(data.layers), True)
+    bar = Progress(total, stream=stream)
+    render_report(data, tmp_path / "rep", progress=bar)
+    bar.finish("done")
+    text = stream.getvalue()
+    assert "\x1b" not in text and "\r" not in text, "escape codes in a log"
+    lines = text.splitlines()
+    assert len(lines) == total + 1 and lines[-1] == "done"
+    assert lines[0].startswith(f"report [ 1/{total} 00:00] img/lens_00.png")
+    assert lines[-2].startswith(f"report [{total}/{total} ")
+    assert bar.done == bar.total
+    assert {"figures", "pages"} <= set(bar.timings)
+
+
+def test_progress_counts_parts_and_never_passes_the_total():
+    from vocablens.reports.progress import Progress, duration, size
+
+    bar = Progress(5, enabled=False)
+    with bar.step("a", count=4) as step:
+        step.part(1, 2)
+        assert bar.done == 2
+        step.part(3, 4)
+        assert bar.done == 3
+    assert bar.done == 4
+    with bar.step("b", count=3):
+        pass
+    assert bar.done == 5
+    assert [duration(x) for x in (4.24, 42.4, 200, 3725)] == ["4.2 s", "42 s", "3 min 20 s",
+                                                              "1 h 02 min"]  # fmt: skip
+    assert [size(x) for x in (512, 820_000, 4_100_000, 49_000_000)] == ["512 B", "820 kB",
+                                                                        "4.1 MB", "49 MB"]  # fmt: skip

@@ -2,19 +2,16 @@
 
 * :class:`ConceptLabeler`: the WordNet / morphological / token-kind label of a token list.
 * :class:`PolysemanticityDetector`: do the tokens split into unrelated concepts?
-* :func:`annotate_projections`: both, for every vector of a ``vocablens project`` table.
-* :mod:`vocablens.annotate.maps`: UMAP of value vectors and the confident fraction per layer.
+* :func:`annotate_projections`: both, for every vector of a ``vocablens project`` table, as
+  :class:`Annotations` (one schema: :mod:`vocablens.annotate.result`; the confident fraction).
+* :func:`~vocablens.annotate.value_umap.value_umap`: a UMAP of the FFN value vectors with their
+  confident concepts (the figures are :mod:`vocablens.reports.plots`).
 * :class:`~vocablens.annotate.generative.GenerativeLabeler`: optional suggestions by a chat model.
 
 Importing this package loads neither WordNet nor a model: ``fit`` does.
 """
 
-from vocablens.annotate.annotate import (
-    AnnotateConfig,
-    annotate_projections,
-    annotate_to_file,
-    write_annotations,
-)
+from vocablens.annotate.annotate import AnnotateConfig, annotate_projections, annotate_to_file
 from vocablens.annotate.labeler import ConceptLabeler, Label
 from vocablens.annotate.normalize import NormalToken, normalize_token
 from vocablens.annotate.polysemantic import (
@@ -22,10 +19,19 @@ from vocablens.annotate.polysemantic import (
     PolysemanticityDetector,
     SidesComparison,
 )
+from vocablens.annotate.result import (
+    LABEL_KINDS,
+    UNLABELLED,
+    Annotations,
+    confident_fraction,
+)
 from vocablens.annotate.wordnet import WordNetNotFoundError
 
 __all__ = [
+    "LABEL_KINDS",
+    "UNLABELLED",
     "AnnotateConfig",
+    "Annotations",
     "ConceptLabeler",
     "Label",
     "NormalToken",
@@ -35,6 +41,6 @@ __all__ = [
     "WordNetNotFoundError",
     "annotate_projections",
     "annotate_to_file",
+    "confident_fraction",
     "normalize_token",
-    "write_annotations",
 ]

@@ -2,8 +2,9 @@
 
 Input: the long projections table of ``vocablens project`` (one row per kind, layer, index, sign,
 rank), as a DataFrame, a projections folder (Parquet files + ``manifest.json``) or one Parquet
-file. Output: one row per (kind, layer, index, sign) with its concept label, coverage and
-polysemanticity (see :data:`OUTPUT_COLUMNS`).
+file. Output: :class:`~vocablens.annotate.result.Annotations`, one row per (kind, layer, expert,
+index, sign) with its concept label, coverage and polysemanticity (columns:
+:data:`vocablens.annotate.result.SCHEMA`).
 
 For pair kinds (``ov``, ``qk``) the output-side tokens (the ``token`` column) are labelled.
 
@@ -20,8 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,21 +31,22 @@ import pandas as pd
 
 from vocablens.annotate.labeler import ConceptLabeler, Label
 from vocablens.annotate.polysemantic import PolysemanticityDetector
-from vocablens.atomic import atomic_path, check_file_target
+from vocablens.annotate.result import (
+    COLUMNS,
+    GENERATIVE_COLUMN,
+    Annotations,
+    empty_frame,
+)
+from vocablens.atomic import check_file_target
 from vocablens.errors import InputError, ResultFileError, VocabLensError
 from vocablens.layerspec import LayerSpec, parse_layers
 
 log = logging.getLogger(__name__)
 
-#: Columns a projections table needs here.
+#: Columns a projections table needs here (``expert`` is read when present, else -1).
 REQUIRED_COLUMNS = ("kind", "layer", "index", "sign", "rank", "token")
-
-#: Output columns (``generative_suggestion`` only with ``generative=True``).
-OUTPUT_COLUMNS = (
-    "kind", "layer", "neuron", "sign", "label", "label_kind", "supersense", "synset", "coverage",
-    "confident", "label_score", "polysemantic", "score", "n_clusters", "cluster_labels",
-    "sides_polysemantic", "features", "explained_tokens", "top_tokens",
-)  # fmt: skip
+#: The columns that name one vector side, as in the projections table.
+KEYS = ("kind", "layer", "expert", "index", "sign")
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,13 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _resolve_model(model: Any, manifest: dict[str, Any], device: Any = None) -> Any:
-    """A LoadedModel or None (see the module docstring)."""
-    from vocablens.model.loading import load_model
-
+    """A LoadedModel or None (see the module docstring); a LoadedModel is used as it is."""
     if model is False or (isinstance(model, str) and model.lower() == "none"):
         return None
+    from vocablens.model.loading import LoadedModel, load_model
+
+    if isinstance(model, LoadedModel):
+        return model
     if model is not None:
         return load_model(model, device=device)
     spec = manifest.get("model")
@@ -148,12 +151,13 @@ def _resolve_model(model: Any, manifest: dict[str, Any], device: Any = None) -> 
 
 
 def _groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Rows sorted by (kind, layer, index, sign, rank) and the start of every group."""
-    keys = ["kind", "layer", "index", "sign", "rank"]
-    frame = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+    """Rows sorted by (kind, layer, expert, index, sign, rank) and the start of every group."""
+    if "expert" not in frame.columns:
+        frame = frame.assign(expert=np.int32(-1))  # projections of format 1, or a bare frame
+    frame = frame.sort_values([*KEYS, "rank"], kind="stable").reset_index(drop=True)
     if not len(frame):
         return frame, np.zeros(1, dtype=np.int64)
-    key = frame[["kind", "layer", "index", "sign"]]
+    key = frame[list(KEYS)]
     change = np.zeros(len(frame), dtype=bool)
     change[0] = True
     for col in key.columns:
@@ -173,9 +177,9 @@ def annotate_projections(
     labeler: ConceptLabeler | None = None,
     detector: PolysemanticityDetector | None = None,
     generative: Any = False,
-    progress: bool = False,
+    progress: bool | Callable[[int, int], Any] = False,
     device: Any = None,
-) -> pd.DataFrame:
+) -> Annotations:
     """Label every vector of a projections table and score its polysemanticity.
 
     Args:
@@ -190,14 +194,16 @@ def annotate_projections(
             None: default parameters, sharing ``labeler``).
         generative: False, True (SmolLM2-Instruct suggestions) or a
             :class:`~vocablens.annotate.generative.GenerativeLabeler`.
-        progress: show a tqdm progress bar.
+        progress: True: show a tqdm progress bar; a callable: called as ``progress(done, total)``
+            (vectors) after each one, e.g. to drive a caller's own bar.
         device: where to load a model given by spec (None: the CPU).
 
     Returns:
-        One row per (kind, layer, index, sign), columns :data:`OUTPUT_COLUMNS` (+
-        ``generative_suggestion``): ``explained_tokens`` and ``top_tokens`` are lists of
-        strings, ``sides_polysemantic`` compares the ``+v`` and ``-v`` rows of the same vector
-        (None without both), ``cluster_labels`` is ``'|'``-joined.
+        :class:`~vocablens.annotate.result.Annotations`: one row per (kind, layer, expert, index,
+        sign), columns :data:`~vocablens.annotate.result.SCHEMA` (+ ``generative_suggestion``):
+        ``explained_tokens`` and ``top_tokens`` are lists of strings, ``sides_polysemantic``
+        compares the ``+v`` and ``-v`` rows of the same vector (null without both),
+        ``cluster_labels`` is ``'|'``-joined.
 
     Raises:
         ResultFileError: unreadable or malformed projections.
@@ -229,12 +235,15 @@ def annotate_projections(
 
     frame, bounds = _groups(frame)
     ids = frame["token_id"].to_numpy() if "token_id" in frame.columns else None
-    columns = {name: frame[name].to_numpy() for name in ("kind", "layer", "index", "sign")}
+    columns = {name: frame[name].to_numpy() for name in KEYS}
     tokens_col = frame["token"].astype(str).to_numpy()
     rows: list[dict[str, Any]] = []
     labels: list[Label] = []
+    n_groups = len(bounds) - 1
+    report = progress if callable(progress) else None
+    bar = progress is True
     with single_blas_thread():
-        for g in tqdm(range(len(bounds) - 1), disable=not progress, desc="annotate", unit="vector"):
+        for g in tqdm(range(n_groups), disable=not bar, desc="annotate", unit="vector"):
             lo, hi = bounds[g], bounds[g + 1]
             tokens = tokens_col[lo:hi].tolist()
             group_ids = None
@@ -245,11 +254,13 @@ def annotate_projections(
             poly = detector.score(tokens, token_ids=group_ids)
             labels.append(label)
             rows.append(_row(columns, lo, tokens, label, poly))
+            if report is not None:
+                report(g + 1, n_groups)
         _compare_sides(rows, labels, detector)
-    out = pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
+    out = pd.DataFrame(rows, columns=list(COLUMNS)) if rows else empty_frame()
     if generative:
-        out["generative_suggestion"] = _suggest(generative, out["top_tokens"].tolist(), progress)
-    return _typed(out)
+        out[GENERATIVE_COLUMN] = _suggest(generative, out["top_tokens"].tolist(), bar)
+    return Annotations(out)
 
 
 def _row(
@@ -257,7 +268,8 @@ def _row(
 ) -> dict:
     return {
         "kind": str(columns["kind"][lo]), "layer": int(columns["layer"][lo]),
-        "neuron": int(columns["index"][lo]), "sign": int(columns["sign"][lo]),
+        "expert": int(columns["expert"][lo]), "index": int(columns["index"][lo]),
+        "sign": int(columns["sign"][lo]),
         "label": label.label, "label_kind": label.kind, "supersense": label.supersense,
         "synset": label.synset, "coverage": float(label.coverage),
         "confident": bool(label.confident), "label_score": float(label.score),
@@ -281,9 +293,10 @@ def single_blas_thread() -> Any:
 
 def _compare_sides(rows: list[dict[str, Any]], labels: list[Label], detector: Any) -> None:
     """Fill ``sides_polysemantic`` for vectors that have both a +1 and a -1 row."""
-    where: dict[tuple[str, int, int], dict[int, int]] = {}
+    where: dict[tuple[str, int, int, int], dict[int, int]] = {}
     for i, row in enumerate(rows):
-        where.setdefault((row["kind"], row["layer"], row["neuron"]), {})[row["sign"]] = i
+        key = (row["kind"], row["layer"], row["expert"], row["index"])
+        where.setdefault(key, {})[row["sign"]] = i
     for sides in where.values():
         if 1 in sides and -1 in sides:
             p, n = sides[1], sides[-1]
@@ -302,30 +315,6 @@ def _suggest(generative: Any, token_lists: list[list[str]], progress: bool) -> l
     return gen.transform(token_lists, progress=progress)
 
 
-def _typed(out: pd.DataFrame) -> pd.DataFrame:
-    types = {"layer": "int32", "neuron": "int32", "sign": "int8", "coverage": "float32",
-             "label_score": "float32", "score": "float32", "n_clusters": "int16"}  # fmt: skip
-    out = out.astype(types)
-    out["sides_polysemantic"] = out["sides_polysemantic"].astype("boolean")
-    return out
-
-
-def write_annotations(frame: pd.DataFrame, out: str | os.PathLike) -> Path:
-    """Write an annotation table as Parquet, atomically (a temporary file, then a rename).
-
-    Raises:
-        InputError: the output folder does not exist or cannot be written.
-    """
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise InputError(f"output folder does not exist: {out.parent}")
-    if not os.access(out.parent, os.W_OK):
-        raise InputError(f"cannot write {out}: permission denied")
-    with atomic_path(out) as tmp:
-        frame.to_parquet(tmp, index=False)
-    return out
-
-
 def annotate_to_file(config: AnnotateConfig) -> Path:
     """Annotate a projections folder or file and write the result (what the CLI runs).
 
@@ -338,10 +327,10 @@ def annotate_to_file(config: AnnotateConfig) -> Path:
     """
     from vocablens.model.devices import resolve_device
 
-    check_file_target(config.out)
+    check_file_target(config.out)  # fail before minutes of work
     if config.device is not None:
         resolve_device(config.device)
-    frame = annotate_projections(
+    annotations = annotate_projections(
         config.projections,
         kinds=config.kinds,
         layers=config.layers,
@@ -351,7 +340,7 @@ def annotate_to_file(config: AnnotateConfig) -> Path:
         progress=config.progress,
         device=config.device,
     )
-    return write_annotations(frame, config.out)
+    return annotations.write(config.out)
 
 
 def _generative(config: AnnotateConfig) -> Any:

@@ -34,6 +34,7 @@ import pandas as pd
 
 from vocablens.annotate.morphology import class_info, token_classes
 from vocablens.annotate.normalize import NormalToken, normalize_token
+from vocablens.annotate.result import NO_LABEL_KIND, WORDNET
 from vocablens.annotate.wordnet import Lexicon, WordSenses
 
 #: Synsets too general to be a concept: their score is multiplied by ``general_penalty`` and a
@@ -63,7 +64,8 @@ class Label:
 
     Attributes:
         label: readable name (``"day of the week"``, ``"past-tense verb"``); ``""`` if none fits.
-        kind: ``"wordnet"``, ``"morphological"``, ``"token-kind"`` or ``"none"``.
+        kind: one of :data:`~vocablens.annotate.result.LABEL_KINDS` (``"wordnet"``,
+            ``"morphological"``, ``"token-kind"``), or ``"none"`` when nothing fits.
         supersense: the WordNet lexicographer file of the synset (``"noun.time"``); None for
             other kinds.
         synset: the WordNet synset name (``"day_of_the_week.n.01"``) or None.
@@ -99,7 +101,7 @@ class Label:
         }
 
 
-NO_LABEL = Label("", "none", None, None, 0.0, (), 0.0, False, 0)
+NO_LABEL = Label("", NO_LABEL_KIND, None, None, 0.0, (), 0.0, False, 0)
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ class ConceptLabeler:
             weight = class_info(name).weight
             scored.append((count / n * weight, count, weight, name, False))
         if not scored:
-            return Label("", "none", None, None, 0.0, (), 0.0, False, n)
+            return Label("", NO_LABEL_KIND, None, None, 0.0, (), 0.0, False, n)
         scored = heapq.nlargest(1 + self.n_alternatives, scored)
         best_score, count, _, name, is_wn = scored[0]
         alternatives = tuple(
@@ -269,7 +271,7 @@ class ConceptLabeler:
             general = name in GENERAL_SYNSETS
             return Label(
                 label=info.label,
-                kind="wordnet",
+                kind=WORDNET,
                 supersense=info.lexname,
                 synset=name,
                 coverage=count / n,

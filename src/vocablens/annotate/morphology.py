@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vocablens.annotate.normalize import NormalToken
+from vocablens.annotate.result import MORPHOLOGICAL, TOKEN_KIND
 from vocablens.annotate.wordnet import Lexicon, WordSenses
 
 
@@ -91,10 +92,10 @@ FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
 def class_info(name: str) -> ClassInfo:
     """The :class:`ClassInfo` of a class name produced by :func:`token_classes`."""
     if name in _MORPH:
-        return ClassInfo(name, "morphological", _MORPH[name])
+        return ClassInfo(name, MORPHOLOGICAL, _MORPH[name])
     if name == "word piece":
-        return ClassInfo(name, "token-kind", _PIECE_WEIGHT)
-    return ClassInfo(name, "token-kind", _TOKEN_KIND_WEIGHT)
+        return ClassInfo(name, TOKEN_KIND, _PIECE_WEIGHT)
+    return ClassInfo(name, TOKEN_KIND, _TOKEN_KIND_WEIGHT)
 
 
 def _differs(senses: WordSenses, pos: str, word: str) -> bool:

@@ -1,8 +1,10 @@
 """Compute what a report shows. The only report module that touches the model.
 
-:func:`compute_report` loads the model once and runs, with one progress bar: the logit lens of
-the prompts, the FFN value-vector projections of the chosen layers, their concept annotation, a
-UMAP of the value vectors, and the attention heads' OV projections over a token subset.
+:func:`compute_report` resolves the model once (:func:`resolve_model`; nothing below loads it
+again) and runs, counting its steps on one :class:`~vocablens.reports.progress.Progress`: the
+logit lens of the prompts, the FFN value-vector projections of the chosen layers, their concept
+annotation, a UMAP of the value vectors, and the attention heads' OV projections over a token
+subset.
 """
 
 from __future__ import annotations
@@ -10,43 +12,48 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-import warnings
-from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vocablens.errors import VocabLensError
 from vocablens.layerspec import parse_layers
 from vocablens.reports.config import ReportConfig
+from vocablens.reports.progress import Progress
 from vocablens.reports.prompts import default_prompts
 from vocablens.reports.report_data import ReportData
+
+if TYPE_CHECKING:
+    from vocablens.annotate.result import Annotations
+    from vocablens.model.loading import LoadedModel
 
 log = logging.getLogger(__name__)
 
 
-class _Steps:
-    """One progress bar over every computation step, and the seconds each took."""
+def resolve_model(model: Any) -> tuple[LoadedModel, float]:
+    """The :class:`~vocablens.model.loading.LoadedModel` of ``model`` and the seconds it took.
 
-    def __init__(self, total: int, enabled: bool):
-        from tqdm.auto import tqdm
+    A LoadedModel is returned as it is (0 s); anything else goes through
+    :func:`~vocablens.load_model` once.
+    """
+    from vocablens.model.loading import LoadedModel, load_model
 
-        self.bar = tqdm(total=total, desc="computing report", unit="step", disable=not enabled)
-        self.timings: dict[str, float] = {}
+    if isinstance(model, LoadedModel):
+        return model, 0.0
+    start = time.perf_counter()
+    lm = load_model(model)
+    return lm, time.perf_counter() - start
 
-    @contextmanager
-    def step(self, name: str, group: str | None = None, count: int = 1):
-        self.bar.set_postfix_str(name, refresh=True)
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            key = group or name
-            self.timings[key] = self.timings.get(key, 0.0) + time.perf_counter() - start
-            self.bar.update(count)
 
-    def close(self) -> None:
-        self.bar.close()
+def report_layers(config: ReportConfig, lm: LoadedModel) -> list[int]:
+    """The layers that get a page: ``config.layers`` checked against the model, or all."""
+    return parse_layers(config.layers, lm.view.n_layers) or list(range(lm.view.n_layers))
+
+
+def compute_steps(config: ReportConfig, n_layers: int) -> int:
+    """How many progress steps :func:`compute_report` takes for ``n_layers`` report layers."""
+    per_layer = 1 + config.annotate + config.umap + config.ov  # values, annotation, UMAP, OV
+    return 1 + n_layers * per_layer
 
 
 def ov_token_subset(lm: Any, n: int) -> list[int]:
@@ -80,49 +87,17 @@ def ov_token_subset(lm: Any, n: int) -> list[int]:
     return kept[:n]
 
 
-def value_umap(lm: Any, layers: list[int], annotations: Any = None, *, seed: int = 0) -> Any:
-    """2-D UMAP coordinates of the value vectors of ``layers``, one map for all of them.
-
-    Uses :func:`vocablens.annotate.maps.umap_map` with a faster reducer: rows unit-normalised
-    (cosine geometry), PCA to 50 dimensions, then a seeded UMAP (deterministic). About a minute
-    for SmolLM2-135M's 46k vectors on 2 cores, plus ~20 s of one-off numba compilation.
-
-    Returns:
-        Columns ``layer``, ``neuron``, ``x``, ``y``, ``label`` (the confident concept, ``""``
-        when none) and ``label_kind``.
-    """
-    import umap
-    from sklearn.decomposition import PCA
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import Normalizer
-
-    from vocablens.annotate.maps import UNLABELLED, umap_map
-
-    n = sum(lm.view.mlp(layer).d_mlp for layer in layers)
-    dims = min(50, n, lm.view.d_model)
-    reducer = make_pipeline(
-        Normalizer(),
-        PCA(dims, random_state=seed),
-        umap.UMAP(n_components=2, n_neighbors=max(2, min(15, n - 1)), random_state=seed,
-                  n_epochs=200 if n > 10_000 else None),
-    )  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # "n_jobs overridden by random_state"
-        coords = umap_map(lm, layers, annotations, reducer=reducer)
-    coords["label"] = coords["label"].where(coords["label"] != UNLABELLED, "")
-    return coords
-
-
 def compute_report(
-    model: Any, config: ReportConfig | None = None, *, progress: bool = True
+    model: Any, config: ReportConfig | None = None, *, progress: bool | Progress = True
 ) -> ReportData:
     """Compute everything a report shows.
 
     Args:
-        model: anything :func:`vocablens.load_model` accepts (a path, hub id, ``smollm2-135m``,
-            a loaded model).
+        model: a :class:`~vocablens.model.loading.LoadedModel` (used as it is) or anything
+            :func:`vocablens.load_model` accepts (loaded once, here).
         config: what to compute (defaults: :class:`ReportConfig`).
-        progress: show a progress bar.
+        progress: show progress (True / False), or the run's
+            :class:`~vocablens.reports.progress.Progress` to count the steps on.
 
     Returns:
         The :class:`ReportData` (no model inside).
@@ -133,25 +108,24 @@ def compute_report(
     import torch
 
     from vocablens.lens.logit_lens import Lens
-    from vocablens.model.loading import load_model
     from vocablens.project.projector import Projector
 
     config = (config or ReportConfig()).check()
     prompts = list(config.prompts) or default_prompts()
+    lm, load_s = resolve_model(model)
+    view = lm.view
+    layers = report_layers(config, lm)
+    steps = progress
+    if not isinstance(steps, Progress):
+        steps = Progress(compute_steps(config, len(layers)), enabled=bool(progress))
+    if load_s:
+        steps.timings["load model"] = load_s
     notes: list[str] = []
-    steps = _Steps(total=3, enabled=progress)  # grows once the layers are known
     try:
-        with steps.step("load model"):
-            lm = load_model(model)
-        view = lm.view
-        layers = parse_layers(config.layers, view.n_layers) or list(range(view.n_layers))
-        steps.bar.total = 3 + len(layers) * (1 + config.ov) + config.annotate + config.umap
-        steps.bar.refresh()
         with steps.step("logit lens"):
             lens = Lens(lm)(prompts, k=config.lens_k, sites=("resid",), bos=config.bos,
                             truncate=config.truncate)  # fmt: skip
-        with steps.step("model card"):
-            card = view.describe()
+        card = view.describe()
 
         with torch.inference_mode():
             projector = Projector(lm, min(config.value_k, view.vocab_size))
@@ -161,14 +135,16 @@ def compute_report(
                     tables += projector.ffn(layer, ["values"])
             values = projector.result(tables).to_pandas()
 
-        annotations = confident = None
+        annotations = None
         if config.annotate:
-            with steps.step("concept annotation"):
+            with steps.step("concept annotation", count=len(layers)):
                 wanted = values if config.annotate_suppressed else values[values["sign"] > 0]
-                annotations, confident = _annotate(wanted, lm, notes)
+                annotations = _annotate(wanted, lm, notes, steps)
         umap_coords = None
         if config.umap:
-            with steps.step("UMAP of value vectors"):
+            from vocablens.annotate.value_umap import value_umap
+
+            with steps.step("UMAP of value vectors", count=len(layers)):
                 umap_coords = value_umap(lm, layers, annotations)
 
         ov = None
@@ -186,27 +162,28 @@ def compute_report(
                         tables += heads.ov(layer)
                 ov = heads.result(tables).to_pandas()
     finally:
-        steps.close()
+        if steps is not progress:
+            steps.finish()
     return ReportData(
         model_name=lm.name, card=card, config=config, layers=layers, lens=lens, values=values,
-        annotations=annotations, confident=confident, umap=umap_coords, ov=ov, notes=notes,
-        timings=steps.timings,
+        annotations=annotations, umap=umap_coords, ov=ov, notes=notes,
+        timings=dict(steps.timings),
         created=dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
     )  # fmt: skip
 
 
-def _annotate(values: Any, lm: Any, notes: list[str]) -> tuple[Any, Any]:
-    """Concept labels of the value vectors and the confident fraction per layer.
+def _annotate(
+    values: Any, lm: LoadedModel, notes: list[str], steps: Progress
+) -> Annotations | None:
+    """Concept labels of the value vectors (the model's embeddings feed the clustering).
 
     A missing WordNet only costs the concept sections: the report says why.
     """
     from vocablens.annotate import annotate_projections
-    from vocablens.annotate.maps import confident_fraction
 
     try:
-        annotations = annotate_projections(values, model=lm, kinds=["values"])
+        return annotate_projections(values, model=lm, kinds=["values"], progress=steps.part)
     except VocabLensError as exc:
         notes.append(f"Concept annotation skipped: {exc}")
         log.warning("concept annotation skipped: %s", exc)
-        return None, None
-    return annotations, confident_fraction(annotations)
+        return None

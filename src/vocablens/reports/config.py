@@ -23,6 +23,9 @@ class ReportConfig:
         lens_k: top tokens kept per lens cell (shown in the layer pages' lens tables).
         value_k: top tokens per FFN value vector and sign (the projection the annotator reads).
         table_k: promoted / suppressed tokens shown per neuron in the tables.
+        table_rows: rows a layer page's neuron table shows (the polysemantic list: at most 10);
+            the others are folded away (a collapsed, scrolling section), so a page stays a few
+            screens long.
         search_k: promoted tokens per neuron and per head that the search box knows.
         heatmap_color: colour of the logit-lens heatmaps: ``"prob"`` (top-1 probability) or
             ``"kl"`` (KL to the final distribution).
@@ -43,6 +46,7 @@ class ReportConfig:
     lens_k: int = 5
     value_k: int = 30
     table_k: int = 8
+    table_rows: int = 25
     search_k: int = 10
     heatmap_color: str = "prob"
     annotate: bool = True
@@ -61,7 +65,7 @@ class ReportConfig:
         Raises:
             InputError: a bad value (named in the message).
         """
-        for name in ("lens_k", "value_k", "table_k", "search_k", "ov_k", "ov_tokens"):
+        for name in ("lens_k", "value_k", "table_k", "table_rows", "search_k", "ov_k", "ov_tokens"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"{name} must be a positive integer, not {value!r}")

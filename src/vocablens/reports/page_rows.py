@@ -19,6 +19,7 @@ from vocablens.tokens import visible
 if TYPE_CHECKING:
     import pandas as pd
 
+    from vocablens.annotate.result import Annotations
     from vocablens.reports.report_data import ReportData
 
 Key = tuple[int, int, int]  # (layer, index, sign)
@@ -113,64 +114,37 @@ def _text(value: Any) -> str:
     return shown(str(value))
 
 
-def _confident(ann: pd.DataFrame) -> pd.Series:
-    labelled = ann["label"].fillna("").astype(str) != ""
-    if "confident" in ann:
-        return labelled & ann["confident"].fillna(False).astype(bool)
-    return labelled
+def annotation_lookup(annotations: Annotations | None) -> dict[tuple[int, int], NeuronLabel]:
+    """Per ``(layer, index)`` the value vector's labels, from an annotation table.
 
-
-def annotation_lookup(ann: pd.DataFrame | None) -> dict[tuple[int, int], NeuronLabel]:
-    """Per ``(layer, neuron)`` the value vector's labels, from an annotation table.
-
-    Reads rows of kind ``"values"`` when a ``kind`` column exists; with a ``sign`` column the
-    ``+1`` row gives the label and the ``-1`` row the suppressed side's label.
+    Reads the rows of kind ``"values"``: the ``+1`` row gives the label, the ``-1`` row the
+    suppressed side's label when that one is confident.
     """
-    if ann is None or not len(ann):
+    if annotations is None or not len(annotations):
         return {}
-    if "kind" in ann and (ann["kind"] == "values").any():
-        ann = ann[ann["kind"] == "values"]
-    confident = _confident(ann).to_numpy()
-    signs = ann["sign"].to_numpy() if "sign" in ann else np.ones(len(ann), dtype=int)
-    cols: dict[str, list[Any]] = {c: ann[c].tolist() if c in ann else [None] * len(ann)
-            for c in ("layer", "neuron", "label", "supersense", "coverage", "polysemantic")}  # fmt: skip
+    ann = annotations.frame
+    ann = ann[ann["kind"] == "values"]
+    cols = {c: ann[c].tolist() for c in ("layer", "index", "sign", "label", "supersense",
+                                          "coverage", "confident", "polysemantic")}  # fmt: skip
     out: dict[tuple[int, int], NeuronLabel] = {}
     suppressed: dict[tuple[int, int], str] = {}
     for i in range(len(ann)):
-        key = (int(cols["layer"][i]), int(cols["neuron"][i]))
-        if signs[i] < 0:
-            if confident[i]:
+        key = (int(cols["layer"][i]), int(cols["index"][i]))
+        if cols["sign"][i] < 0:
+            if cols["confident"][i]:
                 suppressed[key] = _text(cols["label"][i])
             continue
-        coverage = cols["coverage"][i]
         out[key] = NeuronLabel(
             label=_text(cols["label"][i]),
             supersense=_text(cols["supersense"][i]),
-            coverage=float(coverage) if coverage is not None and coverage == coverage else 0.0,
-            confident=bool(confident[i]),
-            polysemantic=bool(cols["polysemantic"][i])
-            if cols["polysemantic"][i] is not None
-            else False,
+            coverage=float(cols["coverage"][i]),
+            confident=bool(cols["confident"][i]),
+            polysemantic=bool(cols["polysemantic"][i]),
         )
     for key, label in suppressed.items():
         base = out.get(key, NeuronLabel())
         out[key] = NeuronLabel(base.label, base.supersense, base.coverage, base.confident,
                                base.polysemantic, label)  # fmt: skip
-    return out
-
-
-def confident_fractions(ann: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Fraction of value vectors with a confident concept per layer (``layer``, ``fraction``)."""
-    import pandas as pd
-
-    if ann is None or not len(ann):
-        return None
-    if "kind" in ann and (ann["kind"] == "values").any():
-        ann = ann[ann["kind"] == "values"]
-    if "sign" in ann:
-        ann = ann[ann["sign"] > 0]
-    frame = pd.DataFrame({"layer": ann["layer"].astype(int), "ok": _confident(ann).to_numpy()})
-    out = frame.groupby("layer", sort=True)["ok"].mean().rename("fraction").reset_index()
     return out
 
 
@@ -228,13 +202,20 @@ def neuron_rows(
 
 
 def top_concepts(rows: list[dict[str, Any]], n: int = 15) -> list[dict[str, Any]]:
-    """The most frequent confident concepts among a layer's neuron rows, with example neurons."""
+    """The most frequent confident concepts among a layer's neuron rows, with example indices."""
     counts = Counter(r["label"] for r in rows if r["confident"] and r["label"])
     out = []
     for label, count in counts.most_common(n):
-        neurons = [r["index"] for r in rows if r["confident"] and r["label"] == label][:6]
-        out.append({"label": label, "count": count, "neurons": neurons})
+        indices = [r["index"] for r in rows if r["confident"] and r["label"] == label][:6]
+        out.append({"label": label, "count": count, "indices": indices})
     return out
+
+
+def neighbours(layers: list[int], i: int) -> tuple[int | None, int | None]:
+    """The report layers before and after ``layers[i]`` (None at either end)."""
+    before = layers[i - 1] if i > 0 else None
+    after = layers[i + 1] if i + 1 < len(layers) else None
+    return before, after
 
 
 def head_rows(

@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from vocablens.annotate.result import LABEL_KINDS, UNLABELLED
 from vocablens.reports.page_rows import shown
 
 if TYPE_CHECKING:
@@ -26,8 +27,6 @@ if TYPE_CHECKING:
 
 #: Colour maps of the logit-lens heatmap, per colour quantity.
 HEATMAP_CMAPS = {"prob": "Blues", "kl": "rocket_r"}
-#: The annotator's name for "no confident label" in map coordinates (drawn as no concept).
-UNLABELLED = "(no confident label)"
 #: Colour-bar labels per colour quantity.
 HEATMAP_LABELS = {"prob": "top-1 probability", "kl": "KL to final (nats)"}
 
@@ -160,17 +159,14 @@ def lens_curves(lens: LensResult, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-#: Label kinds of the annotator, stacked in the confident-fraction bars when the data has them.
-LABEL_KINDS = ("wordnet", "morphological", "token-kind")
-
-
 def confident_fraction(confident: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """The fraction of value vectors with a confident concept label, per layer.
 
     Args:
         confident: columns ``layer`` and ``fraction`` (0..1); with per-kind fraction columns
-            (:data:`LABEL_KINDS`, as :func:`vocablens.annotate.maps.confident_fraction` gives
-            them) the bars are stacked by label kind.
+            (:data:`~vocablens.annotate.result.LABEL_KINDS`, as
+            :func:`vocablens.annotate.result.confident_fraction` gives them) the bars are stacked
+            by label kind.
         ax: where to draw; None: a new figure.
     """
     if ax is None:
@@ -206,8 +202,9 @@ def umap_scatter(
     """A UMAP of value vectors; one layer's points coloured by concept, the rest in grey.
 
     Args:
-        coords: columns ``layer``, ``x``, ``y`` and optionally ``label`` (empty or missing:
-            no confident concept).
+        coords: columns ``layer``, ``x``, ``y`` and optionally ``label``, as
+            :func:`vocablens.annotate.value_umap.value_umap` gives them (empty, missing or
+            :data:`~vocablens.annotate.result.UNLABELLED`: no confident concept).
         layer: the layer to highlight; None: every point is highlighted.
         max_labels: the most frequent labels get a colour, the others are drawn as "other".
         ax: where to draw; None: a new figure.

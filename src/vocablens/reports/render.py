@@ -15,9 +15,11 @@ import tempfile
 import uuid
 import warnings
 from pathlib import Path
+from typing import Any
 
 from vocablens.errors import InputError
 from vocablens.reports import page_rows as views
+from vocablens.reports.progress import Progress
 from vocablens.reports.report_data import ReportData
 from vocablens.reports.search import build_index, index_script
 
@@ -79,113 +81,105 @@ def _card_rows(data: ReportData) -> list[tuple[str, str]]:
     return rows
 
 
-class _Progress:
-    def __init__(self, total: int, enabled: bool):
-        from tqdm.auto import tqdm
-
-        self.bar = tqdm(total=total, desc="writing report", unit="file", disable=not enabled)
-
-    def step(self, what: str) -> None:
-        self.bar.set_postfix_str(what, refresh=False)
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
+def render_steps(n_prompts: int, n_layers: int, umap: bool) -> int:
+    """How many progress steps :func:`render_report` takes (known before computing the data)."""
+    n_figures = n_prompts + 2 + (n_layers if umap else 0)  # heatmaps, curves, fraction, maps
+    return n_figures + n_layers + 2  # figures, layer pages, index page, marker
 
 
-def _write(data: ReportData, folder: Path, progress: bool, dpi: int) -> None:
+def _write(data: ReportData, folder: Path, bar: Progress, dpi: int) -> None:
     from vocablens.reports import plots  # matplotlib and seaborn load only when drawing
 
     cfg = data.config
     lens = data.lens
     img = folder / "img"
     img.mkdir()
-    n_figs = len(lens.texts) + 2 + (len(data.layers) if data.umap is not None else 0)
-    bar = _Progress(n_figs + len(data.layers) + 2, progress)
-    try:
-        heatmaps = []
-        for p, text in enumerate(lens.texts):
-            name = f"img/lens_{p:02d}.png"
+    heatmaps = []
+    for p, text in enumerate(lens.texts):
+        name = f"img/lens_{p:02d}.png"
+        with bar.step(name, "figures"):
             _save(plots.lens_heatmap(lens, p, color=cfg.heatmap_color), folder / name, dpi)
-            heatmaps.append({"png": name, "text": views.shown(text)})
-            bar.step(name)
+        heatmaps.append({"png": name, "text": views.shown(text)})
+    with bar.step("img/lens_curves.png", "figures"):
         _save(plots.lens_curves(lens), folder / "img/lens_curves.png", dpi)
-        bar.step("lens curves")
-        confident = data.confident
-        if confident is None:
-            confident = views.confident_fractions(data.annotations)
-        confident_png = None
+    confident_png = None
+    with bar.step("img/confident_fraction.png", "figures"):
+        confident = None if data.annotations is None else data.annotations.confident_fraction()
         if confident is not None and len(confident):
             confident_png = "img/confident_fraction.png"
             _save(plots.confident_fraction(confident), folder / confident_png, dpi)
-        bar.step("confident fraction")
-        umap_pngs: dict[int, str] = {}
-        if data.umap is not None:
-            coords = data.umap
-            for layer in data.layers:
-                if not (coords["layer"] == layer).any():
-                    bar.step(f"umap {layer} (no points)")
-                    continue
-                umap_pngs[layer] = f"img/umap_{layer:03d}.png"
-                _save(plots.umap_scatter(coords, layer), folder / umap_pngs[layer], dpi)
-                bar.step(umap_pngs[layer])
+    umap_pngs: dict[int, str] = {}
+    if data.umap is not None:
+        coords = data.umap
+        for layer in data.layers:
+            with bar.step(f"img/umap_{layer:03d}.png", "figures"):
+                if (coords["layer"] == layer).any():
+                    umap_pngs[layer] = f"img/umap_{layer:03d}.png"
+                    _save(plots.umap_scatter(coords, layer), folder / umap_pngs[layer], dpi)
 
-        k = max(cfg.table_k, cfg.search_k)
-        values = views.top_lists(data.values, k)
-        labels = views.annotation_lookup(data.annotations)
-        ov = data.ov
-        promoted = views.top_lists(
-            None if ov is None else ov[ov["kind"] == "ov_promoted"], cfg.ov_k
-        )
-        pairs = views.top_lists(
-            None if ov is None else ov[ov["kind"] == "ov"], cfg.ov_k, pairs=True
-        )
+    k = max(cfg.table_k, cfg.search_k)
+    values = views.top_lists(data.values, k)
+    labels = views.annotation_lookup(data.annotations)
+    ov = data.ov
+    promoted = views.top_lists(None if ov is None else ov[ov["kind"] == "ov_promoted"], cfg.ov_k)
+    pairs = views.top_lists(None if ov is None else ov[ov["kind"] == "ov"], cfg.ov_k, pairs=True)
 
-        env = _environment()
-        common = {
-            "title": cfg.title or data.model_name,
-            "version": _version(),
-            "created": data.created,
-        }
-        layer_tpl = env.get_template("layer.html")
-        layer_rows = []
-        for i, layer in enumerate(data.layers):
-            neurons = views.neuron_rows(layer, values, labels, cfg.table_k)
-            heads = views.head_rows(layer, promoted, pairs, cfg.ov_k)
-            concepts = views.top_concepts(neurons)
-            polysemantic = [r for r in neurons if r["polysemantic"]]
-            n_confident = sum(r["confident"] for r in neurons)
-            page = views.layer_page(layer)
-            html = layer_tpl.render(
-                **common, layer=layer, lens=views.lens_rows(data, layer), neurons=neurons,
-                concepts=concepts, polysemantic=polysemantic, n_confident=n_confident,
-                umap_png=umap_pngs.get(layer), heads=heads,
-                prev_page=views.layer_page(data.layers[i - 1]) if i > 0 else None,
-                next_page=views.layer_page(data.layers[i + 1]) if i + 1 < len(data.layers) else None,
-            )  # fmt: skip
-            (folder / page).write_text(html, encoding="utf-8")
-            layer_rows.append({
-                "layer": layer, "page": page, "n_neurons": len(neurons),
-                "confident": n_confident / len(neurons) if neurons else float("nan"),
-                "n_polysemantic": len(polysemantic), "concepts": concepts[:3], "n_heads": len(heads),
-            })  # fmt: skip
-            bar.step(page)
+    env = _environment()
+    common = {
+        "title": cfg.title or data.model_name,
+        "version": _version(),
+        "created": data.created,
+    }
+    layer_tpl = env.get_template("layer.html")
+    layer_rows = []
+    for i, layer in enumerate(data.layers):
+        page = views.layer_page(layer)
+        with bar.step(page, "pages"):
+            layer_rows.append(_layer_page(data, i, layer_tpl, common, values, labels,
+                                          promoted, pairs, umap_pngs.get(layer), folder))  # fmt: skip
 
+    with bar.step("index.html", "pages"):
         index = build_index(data.layers, values, labels, promoted, pairs, k=cfg.search_k)
         (folder / "search-index.js").write_text(index_script(index), encoding="utf-8")
         html = env.get_template("index.html").render(
             **common, card=_card_rows(data), notes=data.notes, heatmaps=heatmaps,
             color_label=plots.HEATMAP_LABELS[cfg.heatmap_color],
-            curves_png="img/lens_curves.png", confident_png=confident_png, layer_rows=layer_rows,
-            prompts=[views.shown(t) for t in lens.texts], timings=list(data.timings.items()),
+            curves_png="img/lens_curves.png", confident_png=confident_png,
+            layer_rows=layer_rows, prompts=[views.shown(t) for t in lens.texts],
+            timings=list(data.timings.items()),
         )  # fmt: skip
         (folder / "index.html").write_text(html, encoding="utf-8")
-        bar.step("index.html")
+    with bar.step(MARKER, "pages"):
         marker = {"vocablens": _version(), "model": data.model_name, "created": data.created}
         (folder / MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
-        bar.step(MARKER)
-    finally:
-        bar.close()
+
+
+def _layer_page(data: ReportData, i: int, template: Any, common: dict[str, Any], values: Any,
+                labels: Any, promoted: Any, pairs: Any, umap_png: str | None,
+                folder: Path) -> dict[str, Any]:  # fmt: skip
+    """Write the page of ``data.layers[i]``; returns its row of the index page's layer table."""
+    cfg = data.config
+    layer = data.layers[i]
+    neurons = views.neuron_rows(layer, values, labels, cfg.table_k)
+    heads = views.head_rows(layer, promoted, pairs, cfg.ov_k)
+    concepts = views.top_concepts(neurons)
+    polysemantic = [r for r in neurons if r["polysemantic"]]
+    n_confident = sum(r["confident"] for r in neurons)
+    before, after = views.neighbours(data.layers, i)
+    page = views.layer_page(layer)
+    html = template.render(
+        **common, layer=layer, lens=views.lens_rows(data, layer), neurons=neurons,
+        concepts=concepts, polysemantic=polysemantic, n_confident=n_confident,
+        umap_png=umap_png, heads=heads, shown_rows=cfg.table_rows,
+        prev_layer=before, prev_page=None if before is None else views.layer_page(before),
+        next_layer=after, next_page=None if after is None else views.layer_page(after),
+    )  # fmt: skip
+    (folder / page).write_text(html, encoding="utf-8")
+    return {
+        "layer": layer, "page": page, "n_neurons": len(neurons),
+        "confident": n_confident / len(neurons) if neurons else float("nan"),
+        "n_polysemantic": len(polysemantic), "concepts": concepts[:3], "n_heads": len(heads),
+    }  # fmt: skip
 
 
 def _version() -> str:
@@ -213,7 +207,7 @@ def render_report(
     data: ReportData,
     out: str | os.PathLike[str] = "report",
     *,
-    progress: bool = True,
+    progress: bool | Progress = True,
     dpi: int = 100,
 ) -> Path:
     """Write the report of ``data`` into the folder ``out``, replacing an earlier report there.
@@ -222,7 +216,8 @@ def render_report(
         data: what to show (see :func:`~vocablens.reports.compute.compute_report`).
         out: the report folder: ``index.html``, ``layer_NNN.html``, ``img/*.png``,
             ``search-index.js``.
-        progress: show a progress bar.
+        progress: show progress (True / False), or the run's
+            :class:`~vocablens.reports.progress.Progress` to count the steps on.
         dpi: resolution of the figures.
 
     Returns:
@@ -233,12 +228,19 @@ def render_report(
     """
     out = check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    bar = progress
+    if not isinstance(bar, Progress):
+        total = render_steps(len(data.lens.texts), len(data.layers), data.umap is not None)
+        bar = Progress(total, enabled=bool(progress), desc="writing report")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         os.chmod(tmp, 0o755)
-        _write(data, tmp, progress, dpi)
+        _write(data, tmp, bar, dpi)
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if bar is not progress:
+            bar.finish()
     return out

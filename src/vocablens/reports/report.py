@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,11 @@ from typing import Any
 from vocablens.atomic import check_folder_target
 from vocablens.errors import InputError
 from vocablens.layerspec import LayerSpec
-from vocablens.reports.compute import compute_report
+from vocablens.reports.compute import compute_report, compute_steps, report_layers, resolve_model
 from vocablens.reports.config import Prompt, ReportConfig
-from vocablens.reports.render import check_target, render_report
+from vocablens.reports.progress import Progress, duration, folder_size, size
+from vocablens.reports.prompts import default_prompts
+from vocablens.reports.render import check_target, render_report, render_steps
 
 
 def generate_report(
@@ -40,7 +43,8 @@ def generate_report(
         out: the report folder.
         config: a full :class:`ReportConfig`; ``prompts``, ``layers`` and ``options`` override
             its fields when given.
-        progress: show progress bars.
+        progress: show the run's progress on standard error: one bar on a terminal, one plain
+            line per step otherwise, and a closing line with the time taken and the size.
         **options: other :class:`ReportConfig` fields (``value_k=30``, ``umap=False``, ...).
 
     Returns:
@@ -66,5 +70,19 @@ def generate_report(
         fields["layers"] = layers
     cfg = ReportConfig(**fields).check()
     target = check_target(check_folder_target(out))  # fail before minutes of computing
-    data = compute_report(model, cfg, progress=progress)
-    return render_report(data, target, progress=progress)
+    start = time.perf_counter()
+    lm, load_s = resolve_model(model)  # the only place a report loads the model
+    layers = report_layers(cfg, lm)
+    n_prompts = len(cfg.prompts) or len(default_prompts())
+    total = compute_steps(cfg, len(layers)) + render_steps(n_prompts, len(layers), cfg.umap)
+    bar = Progress(total, enabled=progress)
+    bar.timings["load model"] = load_s
+    try:
+        data = compute_report(lm, cfg, progress=bar)
+        folder = render_report(data, target, progress=bar)
+    finally:
+        bar.finish()
+    pages = len(layers)
+    bar.finish(f"wrote {folder}/ ({pages} layer page{'s' if pages != 1 else ''}, "
+               f"{size(folder_size(folder))}) in {duration(time.perf_counter() - start)}")  # fmt: skip
+    return folder

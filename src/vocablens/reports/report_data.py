@@ -10,6 +10,7 @@ from vocablens.reports.config import ReportConfig
 if TYPE_CHECKING:
     import pandas as pd
 
+    from vocablens.annotate.result import Annotations
     from vocablens.lens.result import LensResult
 
 
@@ -27,14 +28,16 @@ class ReportData:
         layers: the blocks that get a page, ascending.
         lens: the residual logit lens of the prompts at every layer (``sites=("resid",)``).
         values: FFN value-vector projections in the long layout of
-            ``vocablens.project.projector`` (one row per vector, sign and rank: ``kind``, ``layer``,
-            ``index``, ``sign``, ``rank``, ``token_id``, ``token``, ``score``), or None.
-        annotations: concept labels of the value vectors (``layer``, ``neuron``, ``label``,
-            ``supersense``, ``coverage``, ``polysemantic``, ...), or None.
-        confident: the fraction of value vectors with a confident concept per layer
-            (columns ``layer``, ``fraction``), or None.
-        umap: 2-D coordinates of the value vectors (columns ``layer``, ``neuron``, ``x``, ``y``),
-            or None.
+            :data:`vocablens.project.files.SCHEMA` (one row per vector, sign and rank: ``kind``,
+            ``layer``, ``expert``, ``index``, ``sign``, ``rank``, ``token_id``, ``token``,
+            ``score``, ...), or None.
+        annotations: concept labels of the value vectors
+            (:class:`~vocablens.annotate.result.Annotations`: ``layer``, ``index``, ``sign``,
+            ``label``, ``supersense``, ``coverage``, ``confident``, ``polysemantic``, ...), or
+            None. The confident fraction per layer is its ``confident_fraction()``.
+        umap: 2-D coordinates of the value vectors
+            (:data:`~vocablens.annotate.value_umap.MAP_COLUMNS`: ``layer``, ``expert``,
+            ``index``, ``x``, ``y``, ``label``, ``label_kind``), or None.
         ov: attention-head OV projections in the long layout (kinds ``"ov"``: token pairs, with
             ``src_token``; ``"ov_promoted"``: the head's most promoted tokens), or None.
         notes: remarks shown on the index page (what was skipped, and why).
@@ -48,8 +51,7 @@ class ReportData:
     layers: list[int]
     lens: LensResult
     values: pd.DataFrame | None = None
-    annotations: pd.DataFrame | None = None
-    confident: pd.DataFrame | None = None
+    annotations: Annotations | None = None
     umap: pd.DataFrame | None = None
     ov: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)

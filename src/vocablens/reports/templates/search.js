@@ -1,5 +1,23 @@
 // The search box: finds neurons and heads by promoted token or concept, across the whole report.
 // Reads window.VOCABLENS_INDEX (search-index.js); writes results with textContent only.
+
+// A link to a row folded away in a closed <details> (e.g. #n1234) opens it and shows the row.
+(function () {
+  "use strict";
+  function reveal() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = id ? document.getElementById(id) : null;
+    if (!target) { return; }
+    var folded = false;
+    for (var p = target.parentElement; p; p = p.parentElement) {
+      if (p.tagName === "DETAILS" && !p.open) { p.open = true; folded = true; }
+    }
+    if (folded) { target.scrollIntoView({ block: "center" }); }
+  }
+  window.addEventListener("hashchange", reveal);
+  reveal();
+})();
+
 (function () {
   "use strict";
   var index = window.VOCABLENS_INDEX;
