@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from vocablens import InputError, load_model
 from vocablens.model.vectors import value_vectors
@@ -27,3 +28,14 @@ def test_value_vectors():
         value_vectors(lm, [])
     with pytest.raises(InputError, match="expected a LoadedModel"):
         value_vectors(model)  # a bare transformers model is not resolved here
+
+
+def test_value_vectors_cover_every_expert():
+    model, tokenizer = tiny_model("mixtral")
+    lm = load_model(model, tokenizer)
+    vectors, keys = value_vectors(lm, [0])
+    mlp = lm.view.mlp(0)
+    assert mlp.moe and len(vectors) == mlp.n_experts * mlp.d_mlp
+    assert sorted(set(keys["expert"])) == list(range(mlp.n_experts))
+    row = int(((keys["expert"] == 2) & (keys["index"] == 5)).to_numpy().argmax())
+    torch.testing.assert_close(torch.from_numpy(vectors[row]), mlp.W_out[2, 5].detach().float())

@@ -28,7 +28,7 @@ def _view(model: Any) -> ModelView:
 def value_vectors(
     model: LoadedModel | ModelView, layers: Sequence[int] | None = None
 ) -> tuple[np.ndarray, pd.DataFrame]:
-    """The FFN value vectors (rows of ``W_out``) of some layers, stacked.
+    """The FFN value vectors (rows of ``W_out``) of some layers, stacked (every expert's, for MoE).
 
     Args:
         model: a loaded model (or its view); it is never loaded here.
@@ -48,9 +48,10 @@ def value_vectors(
     blocks, keys = [], []
     with torch.inference_mode():
         for layer in chosen:
-            w_out = view.mlp(layer).W_out.detach().float().cpu().numpy()  # (d_mlp, d_model)
-            blocks.append(w_out)
-            index = np.arange(len(w_out))
-            keys.append(pd.DataFrame({"layer": layer, "expert": -1, "index": index}))
+            for expert, mlp in view.mlp(layer).parts():  # dense: one part, expert -1
+                w_out = mlp.W_out.detach().float().cpu().numpy()  # (d_mlp, d_model)
+                blocks.append(w_out)
+                index = np.arange(len(w_out))
+                keys.append(pd.DataFrame({"layer": layer, "expert": expert, "index": index}))
     vectors = np.concatenate(blocks)  # (n, d_model)
     return vectors, pd.concat(keys, ignore_index=True).astype("int32")
