@@ -86,6 +86,7 @@ def lens_cmd(model, prompts, top_k, target, sites, layers, json_path, bos, trunc
     """  # fmt: skip
     from vocablens.atomic import write_text_atomic
     from vocablens.lens.logit_lens import logit_lens
+    from vocablens.tokens import shown
 
     site_names = tuple(s.strip() for s in sites.split(",") if s.strip())
     result = logit_lens(model, list(prompts), k=top_k, target=target, sites=site_names,
@@ -97,10 +98,10 @@ def lens_cmd(model, prompts, top_k, target, sites, layers, json_path, bos, trunc
         click.echo(f"\nprompt {p}: {text!r}")
         for site in site_names:
             click.echo(result.table(p, site))
-        final = result.token(result.final_top1[p, len(result.token_ids[p]) - 1])
+        final = shown(result.token(result.final_top1[p, len(result.token_ids[p]) - 1]))
         first = result.first_top1_layer[p, len(result.token_ids[p]) - 1]
         if "resid" in site_names:
-            click.echo(f"final top-1 {final!r} first becomes top-1 at resid layer {first}")
+            click.echo(f"final top-1 {final} first becomes top-1 at resid layer {first}")
     if json_path:
         write_text_atomic(json_path, result.to_json())
         click.echo(f"wrote {json_path}")
