@@ -218,3 +218,10 @@ def test_smollm2_lens_table_shows_bytes(smollm2):
     result = Lens(smollm2)("東京 and 日本", k=3, layers=[0, 30])
     header = result.table().splitlines()[0]
     assert "⟨E6⟩" in header and "␣and" in header and "\ufffd" not in result.table()
+
+
+def test_annotation_reads_byte_pieces_as_bytes():
+    from vocablens.annotate.normalize import normalize_token
+
+    for text in ("⟨E6⟩⟨97⟩", " ⟨C2⟩", "⟨A5⟩"):
+        assert normalize_token(text).kind == "byte", text
