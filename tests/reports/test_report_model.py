@@ -30,7 +30,7 @@ HOSTILE = (
     b"\"'",
     b"\n",
     b"\x07",
-    b"\xc3",  # a lone UTF-8 lead byte: decodes to U+FFFD
+    b"\xc3",  # a lone UTF-8 lead byte: shown as its byte, ⟨C3⟩ (decoding gives U+FFFD)
     "\u2028".encode(),
     b"$x^2$",
     b"{{ 7*7 }}",
@@ -106,7 +106,7 @@ def test_tokenizer_decodes_hostile_strings(tiny):
 
     shown = token_strings(tiny.tokenizer, list(range(10, 10 + len(HOSTILE))))
     assert shown[0] == "<script>alert(1)</script>" and shown[4] == "\\n"
-    assert shown[5] == "⟨0x07⟩" and shown[6] == "\ufffd"
+    assert shown[5] == "⟨0x07⟩" and shown[6] == "⟨C3⟩"
 
 
 def test_compute_report_data(tiny):
@@ -135,7 +135,7 @@ def test_report_html_is_safe(report):
         assert len(re.findall(r"<script\b", html)) == 2  # search-index.js + the inline search code
         seen += html
     for escaped in ("&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(2)&gt;",
-                    "&amp;amp;", "&#34;&#39;", "\\n", "⟨0x07⟩", "\ufffd", "⟨U+2028⟩", "$x^2$",
+                    "&amp;amp;", "&#34;&#39;", "\\n", "⟨0x07⟩", "⟨C3⟩", "⟨U+2028⟩", "$x^2$",
                     "{{ 7*7 }}"):  # fmt: skip
         assert escaped in seen, escaped
     index = (report / "search-index.js").read_text(encoding="utf-8")
@@ -153,7 +153,7 @@ def test_planted_neuron_is_on_its_page(report):
     page = (report / "layer_001.html").read_text(encoding="utf-8")
     row = re.search(r'<tr id="n5">(.*?)</tr>', page, re.S)
     assert row is not None
-    assert re.search(r'<td><span class="tok"> Paris</span>', row.group(1))
+    assert re.search(r'<td><span class="tok">␣Paris</span>', row.group(1))
 
 
 def _count_loads(monkeypatch) -> list[object]:
@@ -348,7 +348,7 @@ def test_browser_index_and_search(browser, report):
         lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li")
     )
     planted = [r for r in results if r.text.startswith(f"L{PLANTED[0]} neuron {PLANTED[1]} ")]
-    assert planted and "promotes ' Paris' (rank 1)" in planted[0].text, [r.text for r in results]
+    assert planted and "promotes '␣Paris' (rank 1)" in planted[0].text, [r.text for r in results]
     assert "(rank 1)" in results[0].text  # best matches first
     _not_blank(browser.get_screenshot_as_png())
     planted[0].find_element(By.TAG_NAME, "a").click()

@@ -38,7 +38,7 @@ def test_last_layer_reads_paris(report):
     first = page.split("<h3>Prompt 1:")[0]  # prompt 0: "The capital of France is"
     last_row = first.rsplit("<tr>", 1)[1]
     top = re.search(r'<td><span class="tok">([^<]*)</span> <span class="muted">', last_row)
-    assert top is not None and top.group(1) == " Paris"
+    assert top is not None and top.group(1) == "␣Paris"
 
 
 def test_concepts_and_search_index(report):

@@ -97,7 +97,7 @@ def test_search_index_is_script_safe(report):
     assert not set("<>&\u2028\u2029") & set(text)
     index = json.loads(text[len(prefix) :].rstrip().rstrip(";"))
     assert "<script>alert(1)</script>" in index["tokens"] and "⟨U+2028⟩" in index["tokens"]
-    paris = index["tokens"].index(" Paris")
+    paris = index["tokens"].index("␣Paris")
     planted = [n for n in index["neurons"] if n[0] == 2 and n[1] == 3]
     assert planted and planted[0][5][0] == paris
     heads = [h for h in index["heads"] if h[:2] == [2, 0]]
@@ -177,7 +177,7 @@ def test_script_json_escapes():
 
 def test_views(data):
     values = top_lists(data.values, 3)
-    assert values[(2, 3, 1)][0][0] == " Paris" and len(values[(2, 3, 1)]) == 3
+    assert values[(2, 3, 1)][0][0] == "␣Paris" and len(values[(2, 3, 1)]) == 3
     assert values[(0, 0, -1)][0][1] < 0
     labels = annotation_lookup(data.annotations)
     assert labels[(0, 1)].label == "city" and labels[(0, 1)].confident

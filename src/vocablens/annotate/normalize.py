@@ -18,7 +18,7 @@ kind            meaning
 ``whitespace``  nothing but spaces, newlines, tabs
 ``code``        code or markup: ``</``, ``{``, ``=>``, ``::``, ``snake_case``, ``camelCase``, ``.get``
 ``script``      letters of a non-Latin script; :attr:`NormalToken.script` names it (``Cyrillic``)
-``byte``        an undecodable byte (``�``, ``⟨0x..⟩``)
+``byte``        an undecodable byte (``�``, ``⟨E6⟩``, ``⟨0x..⟩``)
 ``special``     a special token (``<|endoftext|>``, ``<s>``, ``[CLS]``)
 ``other``       anything else (mixed letters and digits, ...)
 =============== ================================================================================
@@ -48,7 +48,7 @@ KINDS = (
 )
 
 _VISIBLE_WS = re.compile(r"\\[ntr]")
-_BYTE = re.compile(r"⟨0x[0-9A-Fa-f]{2}⟩|\ufffd|^<0x[0-9A-Fa-f]{2}>$")
+_BYTE = re.compile(r"⟨(0x)?[0-9A-Fa-f]{2}⟩|\ufffd|^<0x[0-9A-Fa-f]{2}>$")  # ⟨E6⟩: a lone byte
 _SPECIAL = re.compile(r"^(<\|[^|]*\|>|<s>|</s>|<unk>|<pad>|<mask>|\[(CLS|SEP|PAD|UNK|MASK)\])$")
 _NUMBER = re.compile(r"^[+-]?(\d+([.,_]\d+)*|\.\d+)(st|nd|rd|th|s|%)?$")
 _WORD = re.compile(r"^[^\W\d_]+(['’-][^\W\d_]+)*$")

@@ -37,6 +37,7 @@ def command(model, prompts, top_k, target, sites, layers, json_path, bos, trunca
     from vocablens.lens.logit_lens import logit_lens
     from vocablens.model.devices import resolve_dtype
     from vocablens.model.loading import load_model
+    from vocablens.tokens import shown
 
     for prompt in prompts:  # before loading the model
         check_prompt(prompt)
@@ -55,10 +56,12 @@ def command(model, prompts, top_k, target, sites, layers, json_path, bos, trunca
         click.echo(f"\nprompt {p}: {text!r}")
         for site in site_names:
             click.echo(result.table(p, site))
-        final = result.token(result.final_top1[p, len(result.token_ids[p]) - 1])
+        final = shown(result.token(result.final_top1[p, len(result.token_ids[p]) - 1]))
         first = result.first_top1_layer[p, len(result.token_ids[p]) - 1]
-        if "resid" in site_names:
-            click.echo(f"final top-1 {final!r} first becomes top-1 at resid layer {first}")
+        if "resid" in site_names and first >= 0:
+            click.echo(f"final top-1 {final} first becomes top-1 at resid layer {first}")
+        elif "resid" in site_names:
+            click.echo(f"final top-1 {final} is top-1 at none of the resid layers read")
     if json_path:
         write_text_atomic(json_path, result.to_json())
         click.echo(f"wrote {json_path}")

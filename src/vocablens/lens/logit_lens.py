@@ -171,7 +171,10 @@ class Lens:
             st = chunk_stats(logits[:, :n_out], final, k, next_ids[rows, pos].to(device),
                              targets[rows, pos].to(device), self.scratch)  # fmt: skip
             p_idx, t_idx = (rows + offset).numpy(), pos.numpy()
-            result.final_top1[p_idx, t_idx] = final.top1.cpu().numpy()
+            # The read-out of resid L is the final distribution: take its top-1 from the same
+            # top-k when it is a result site, so ties (bfloat16) never break the two apart.
+            top1 = st.top_ids[:, f, 0] if f < n_out else final.top1
+            result.final_top1[p_idx, t_idx] = top1.cpu().numpy()
             result.top_ids[p_idx, :, t_idx] = st.top_ids.cpu().numpy()
             result.top_probs[p_idx, :, t_idx] = st.top_probs.cpu().numpy()
             result.entropy[p_idx, :, t_idx] = st.entropy.cpu().numpy()

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from vocablens.tokens import display_width, shown
+
 
 @dataclass
 class LensResult:
@@ -17,11 +19,16 @@ class LensResult:
     ``P`` prompts, ``S`` sites (rows of ``sites``), ``T`` = the longest prompt's token count,
     ``k`` top tokens. Positions past a prompt's length hold padding (``-1`` / NaN).
 
+    Token strings here (``tokens``, ``vocab``, :meth:`token`, :meth:`to_pandas`, the JSON) are
+    the text form of :func:`vocablens.tokens.token_strings`: ``" Paris"`` with its space,
+    control characters visible, a lone byte of a multi-byte character ``⟨E6⟩``. :meth:`table`
+    (and every other view) shows them with :func:`vocablens.tokens.shown`: ``␣Paris``.
+
     Attributes:
         model: the model's name.
         texts: the ``P`` prompts.
         token_ids: per prompt, its ``T_p`` token ids.
-        tokens: per prompt, its tokens as readable strings.
+        tokens: per prompt, its ``T_p`` tokens as strings (text form).
         sites: ``S`` pairs ``(site, layer)``; site is ``"resid"`` (layer 0..L), ``"resid_mid"``,
             ``"attn_out"`` or ``"mlp_out"`` (layer 0..L-1).
         n_layers: the model's number of blocks ``L``.
@@ -33,11 +40,15 @@ class LensResult:
         target_rank: ``(P, S, T)`` 0-based rank of the target token (the given target, or the
             next token), -1 where there is none.
         target_prob: ``(P, S, T)`` probability of that target token.
-        final_top1: ``(P, T)`` the model's own top-1 token.
-        first_top1_layer: ``(P, T)`` the first ``resid`` layer whose top-1 is the final top-1
-            (-1 when no ``resid`` layer was read).
+        final_top1: ``(P, T)`` int64 id of the model's own top-1 next token at each position
+            (the top-1 of its logits, i.e. of the lens at ``resid`` layer ``L``, whether or not
+            that site is in ``sites``); -1 past a prompt's end. :meth:`token` gives its string;
+            the JSON ``final_top1`` holds the strings.
+        first_top1_layer: ``(P, T)`` the first ``resid`` layer in ``sites`` whose top-1 is the
+            final top-1; -1 when none is (no ``resid`` site read, or only early layers) and
+            past a prompt's end. With ``resid`` ``L`` read it is at most ``L``.
         target: the target token string, if one was given.
-        vocab: readable strings of every token id that appears in the arrays.
+        vocab: the string (text form) of every token id that appears in the arrays.
     """
 
     model: str
@@ -63,11 +74,11 @@ class LensResult:
         return self.sites.index((site, layer))
 
     def token(self, token_id: int) -> str:
-        """The readable string of a token id (``⟨id⟩`` when unknown)."""
+        """The string (text form) of a token id (``⟨id⟩`` when unknown)."""
         return self.vocab.get(int(token_id), f"⟨{int(token_id)}⟩")
 
     def top_tokens(self, prompt: int, site: int, pos: int) -> list[str]:
-        """The top-k tokens of one cell, as readable strings."""
+        """The top-k tokens of one cell, as strings (text form)."""
         return [self.token(i) for i in self.top_ids[prompt, site, pos]]
 
     def to_pandas(self):
@@ -98,7 +109,12 @@ class LensResult:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        """The stable JSON layout (see the README): model, prompts, layers, positions."""
+        """The stable JSON layout (see the README): model, prompts, layers, positions.
+
+        Token strings are the text form (``" Paris"``, not the shown ``␣Paris``); ``token_ids``
+        and ``top_ids`` give the ids. ``final_top1`` lists the final top-1 token's string per
+        position.
+        """
 
         def num(x: float) -> float | None:
             return None if math.isnan(x) else round(float(x), 7)
@@ -139,21 +155,33 @@ class LensResult:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
 
     def table(self, prompt: int = 0, site: str = "resid", width: int = 12) -> str:
-        """A terminal table: one row per layer, one column per position, cells ``top1 prob``."""
+        """A terminal table: one row per layer, one column per position, cells ``top1 prob``.
+
+        Tokens are shown as in every view (:func:`vocablens.tokens.shown`: ``␣Paris``,
+        ``⟨E6⟩``); cells are ``width`` terminal columns (wide characters count 2).
+        """
+
+        def cut(text: str, cols: int) -> str:
+            if display_width(text) <= cols:
+                return text
+            while text and display_width(text) > cols - 1:
+                text = text[:-1]
+            return text + "…"
 
         def cell(text: str) -> str:
-            text = text if len(text) <= width else text[: width - 1] + "…"
-            return f"{text:<{width}}"
+            text = cut(text, width)
+            return text + " " * (width - display_width(text))
 
         n = len(self.token_ids[prompt])
-        lines = [f"{site + ' layer':>15} | " + " ".join(cell(t) for t in self.tokens[prompt])]
-        lines.append("-" * len(lines[0]))
+        head = " ".join(cell(shown(t)) for t in self.tokens[prompt])
+        lines = [f"{site + ' layer':>15} | " + head]
+        lines.append("-" * display_width(lines[0]))
         for s, (name, layer) in enumerate(self.sites):
             if name != site:
                 continue
             cells = []
             for t in range(n):
-                top = self.token(self.top_ids[prompt, s, t, 0])[: width - 5]
+                top = cut(shown(self.token(self.top_ids[prompt, s, t, 0])), width - 5)
                 cells.append(cell(f"{top} {self.top_probs[prompt, s, t, 0]:.2f}"))
             lines.append(f"{layer:>15} | " + " ".join(cells))
         return "\n".join(lines)

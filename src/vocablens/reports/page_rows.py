@@ -1,20 +1,19 @@
 """Turn :class:`~vocablens.reports.report_data.ReportData` into plain rows for the page templates.
 
 No model, no HTML here: lists and dicts of strings and numbers. Token strings pass through
-:func:`vocablens.tokens.visible` (control characters shown visibly); HTML escaping is the
+:func:`vocablens.tokens.shown` (the one display rule of every view); HTML escaping is the
 templates' job (Jinja2 autoescape).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vocablens.tokens import visible
+from vocablens.tokens import shown  # the one display rule of every view
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,22 +22,6 @@ if TYPE_CHECKING:
     from vocablens.reports.report_data import ReportData
 
 Key = tuple[int, int, int]  # (layer, index, sign)
-
-_INVISIBLE = ("Cf", "Cs", "Co", "Zl", "Zp")  # format, surrogate, private use, line/para separator
-
-
-def shown(text: str) -> str:
-    """A token string as the report shows it.
-
-    :func:`~vocablens.tokens.visible`, and also format characters (bidi overrides, zero-width), line separators, surrogates and private-use
-    characters as ``⟨U+XXXX⟩``.
-    """
-    text = visible(text)
-    if text.isascii():
-        return text
-    return "".join(
-        f"⟨U+{ord(ch):04X}⟩" if unicodedata.category(ch) in _INVISIBLE else ch for ch in text
-    )
 
 
 def layer_page(layer: int) -> str:

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from vocablens.annotate.result import LABEL_KINDS, UNLABELLED
-from vocablens.reports.page_rows import shown
+from vocablens.tokens import shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,11 +34,10 @@ HEATMAP_LABELS = {"prob": "top-1 probability", "kl": "KL to final (nats)"}
 def plain(text: str, max_chars: int | None = None) -> str:
     """A string safe for matplotlib.
 
-    Invisible characters shown (:func:`~.page_rows.shown`), shortened to ``max_chars``, ``$`` escaped.
+    Shown as every view shows it (:func:`vocablens.tokens.shown`), shortened to ``max_chars``,
+    ``$`` escaped.
     """
     text = shown(text)
-    if text and not text.strip():
-        text = text.replace(" ", "␣")  # a token of spaces only would draw as nothing
     if max_chars is not None and len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
     return text.replace("$", r"\$")

@@ -27,8 +27,10 @@
   if (!box || !status || !list) { return; }
   if (!index) { status.textContent = "search index missing"; return; }
   var MAX_SHOWN = 150;
-  var tokens = index.tokens;
-  var lowered = tokens.map(function (t) { return t.toLowerCase(); });
+  var tokens = index.tokens;  // as shown (vocablens.tokens.shown): a leading space is "␣"
+  function spaced(t) { return t.replace(/\u2423/g, " "); }  // match "' Paris'" and "'␣Paris'"
+  var plain = tokens.map(spaced);
+  var lowered = plain.map(function (t) { return t.toLowerCase(); });
   var trimmed = lowered.map(function (t) { return t.trim(); });
   var labels = index.labels.map(function (t) { return t.toLowerCase(); });
 
@@ -47,11 +49,11 @@
     var found = new Map();
     var exact = /^(['"]).*\1$/.test(query) && query.length >= 2;
     if (exact) {
-      var inner = query.slice(1, -1);
-      for (var i = 0; i < tokens.length; i++) { if (tokens[i] === inner) { found.set(i, 0); } }
+      var inner = spaced(query.slice(1, -1));
+      for (var i = 0; i < plain.length; i++) { if (plain[i] === inner) { found.set(i, 0); } }
       return found;
     }
-    var q = query.trim().toLowerCase();
+    var q = spaced(query).trim().toLowerCase();
     if (!q) { return found; }
     for (var j = 0; j < tokens.length; j++) {
       if (trimmed[j] === q) { found.set(j, 1); }
