@@ -416,3 +416,17 @@ def test_browser_layer_page_fits_the_window(browser, tmp_path, width):
         assert _errors(browser) == []
     finally:
         browser.set_window_size(1400, 1000)
+
+
+def test_moe_report_lists_every_expert_neuron(tmp_path):
+    model, tokenizer = tiny_model("mixtral")
+    lm = load_model(model, tokenizer)
+    out = generate_report(lm, [[1, 2, 3, 4, 5]], out=tmp_path / "rep", progress=False, umap=False,
+                          ov_tokens=50)  # fmt: skip
+    mlp = lm.view.mlp(0)
+    html = (out / "layer_000.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr id="n([0-9.]+)"', html)
+    assert len(rows) == len(set(rows)) == mlp.n_experts * mlp.d_mlp  # no expert hides another
+    assert "3.15" in rows and "0.0" in rows  # named expert.index
+    index = (out / "search-index.js").read_text(encoding="utf-8")
+    assert '"3.15"' in index

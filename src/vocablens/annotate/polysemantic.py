@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vocablens.annotate.clustering import cut_tree
 from vocablens.annotate.labeler import GENERAL_SYNSETS, ConceptLabeler, Label, TokenAnalysis
 
 #: Feature sets: ``auto`` = ``both`` when embeddings and token ids are at hand, else ``wordnet``.
@@ -51,25 +52,6 @@ FEATURES = ("auto", "embeddings", "wordnet", "both")
 #: Default cosine-distance cuts per feature set (calibrated on planted sets, seed 1, SmolLM2-135M).
 DEFAULT_DISTANCES = {"embeddings": 0.95, "wordnet": 0.9, "both": 0.9}
 _CASE_CLASSES = frozenset({"capitalized word", "uppercase word"})
-
-
-def cut_tree(tree: np.ndarray, n: int, cut: float) -> np.ndarray:
-    """Flat clusters of a SciPy linkage tree: apply every merge below ``cut`` (0-based ids)."""
-    parent = list(range(2 * n - 1))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for step, (a, b, height, _) in enumerate(tree):
-        if height >= cut:
-            break  # average / complete / single linkage heights never decrease
-        parent[root(int(a))] = parent[root(int(b))] = n + step
-    roots = [root(i) for i in range(n)]
-    _, labels = np.unique(roots, return_inverse=True)
-    return labels.astype(np.int64)
 
 
 @dataclass(frozen=True)

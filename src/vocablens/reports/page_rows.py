@@ -21,7 +21,27 @@ if TYPE_CHECKING:
     from vocablens.annotate.result import Annotations
     from vocablens.reports.report_data import ReportData
 
-Key = tuple[int, int, int]  # (layer, index, sign)
+Unit = int | str  # a vector's name on a page: its index, or "expert.index" in an MoE layer
+Key = tuple[int, Unit, int]  # (layer, unit, sign)
+
+
+def unit(expert: int, index: int) -> Unit:
+    """How a page names a vector: ``index`` in a dense layer, ``"expert.index"`` in an MoE layer."""
+    return int(index) if expert < 0 else f"{int(expert)}.{int(index)}"
+
+
+def unit_order(name: Unit) -> tuple[int, int]:
+    """Sort key of :func:`unit` names: by expert (-1: dense), then index."""
+    if isinstance(name, int):
+        return (-1, name)
+    expert, index = name.split(".")
+    return (int(expert), int(index))
+
+
+def _experts(df: pd.DataFrame) -> np.ndarray:
+    if "expert" in df:
+        return df["expert"].to_numpy(dtype=np.int64)
+    return np.full(len(df), -1, dtype=np.int64)
 
 
 def layer_page(layer: int) -> str:
@@ -30,21 +50,23 @@ def layer_page(layer: int) -> str:
 
 
 def top_lists(df: pd.DataFrame | None, k: int, *, pairs: bool = False) -> dict[Key, list[tuple]]:
-    """Group a long projection table into ranked lists per ``(layer, index, sign)``.
+    """Group a long projection table into ranked lists per ``(layer, unit, sign)``.
 
     Args:
         df: rows with ``layer``, ``index``, ``sign``, ``rank``, ``token``, ``score`` (and
-            ``src_token`` when ``pairs``), or None.
+            ``src_token`` when ``pairs``; ``expert`` when any), or None.
         k: keep ranks ``0..k-1``.
         pairs: entries are ``(src_token, token, score)`` instead of ``(token, score)``.
 
     Returns:
-        ``{(layer, index, sign): [(token, score), ...]}`` in rank order.
+        ``{(layer, unit, sign): [(token, score), ...]}`` in rank order (see :func:`unit`).
     """
     if df is None or not len(df):
         return {}
-    df = df[df["rank"] < k].sort_values(["layer", "index", "sign", "rank"], kind="stable")
-    keys = df[["layer", "index", "sign"]].to_numpy(dtype=np.int64)
+    if "expert" not in df:
+        df = df.assign(expert=-1)
+    df = df[df["rank"] < k].sort_values(["layer", "expert", "index", "sign", "rank"], kind="stable")
+    keys = df[["layer", "expert", "index", "sign"]].to_numpy(dtype=np.int64)  # (rows, 4)
     memo: dict[str, str] = {}
 
     def show(t: object) -> str:
@@ -62,7 +84,7 @@ def top_lists(df: pd.DataFrame | None, k: int, *, pairs: bool = False) -> dict[K
     ends = [*starts[1:], len(keys)]
     out: dict[Key, list[tuple]] = {}
     for a, b in zip(starts, ends, strict=True):
-        key = (int(keys[a, 0]), int(keys[a, 1]), int(keys[a, 2]))
+        key = (int(keys[a, 0]), unit(keys[a, 1], keys[a, 2]), int(keys[a, 3]))
         if srcs is None:
             out[key] = [(tokens[i], float(scores[i])) for i in range(a, b)]
         else:
@@ -97,8 +119,8 @@ def _text(value: Any) -> str:
     return shown(str(value))
 
 
-def annotation_lookup(annotations: Annotations | None) -> dict[tuple[int, int], NeuronLabel]:
-    """Per ``(layer, index)`` the value vector's labels, from an annotation table.
+def annotation_lookup(annotations: Annotations | None) -> dict[tuple[int, Unit], NeuronLabel]:
+    """Per ``(layer, unit)`` the value vector's labels, from an annotation table (see :func:`unit`).
 
     Reads the rows of kind ``"values"``: the ``+1`` row gives the label, the ``-1`` row the
     suppressed side's label when that one is confident.
@@ -109,10 +131,11 @@ def annotation_lookup(annotations: Annotations | None) -> dict[tuple[int, int], 
     ann = ann[ann["kind"] == "values"]
     cols = {c: ann[c].tolist() for c in ("layer", "index", "sign", "label", "supersense",
                                           "coverage", "confident", "polysemantic")}  # fmt: skip
-    out: dict[tuple[int, int], NeuronLabel] = {}
-    suppressed: dict[tuple[int, int], str] = {}
+    experts = _experts(ann)
+    out: dict[tuple[int, Unit], NeuronLabel] = {}
+    suppressed: dict[tuple[int, Unit], str] = {}
     for i in range(len(ann)):
-        key = (int(cols["layer"][i]), int(cols["index"][i]))
+        key = (int(cols["layer"][i]), unit(experts[i], cols["index"][i]))
         if cols["sign"][i] < 0:
             if cols["confident"][i]:
                 suppressed[key] = _text(cols["label"][i])
@@ -162,12 +185,12 @@ def lens_rows(data: ReportData, layer: int) -> list[dict[str, Any]]:
 def neuron_rows(
     layer: int,
     values: dict[Key, list[tuple]],
-    labels: dict[tuple[int, int], NeuronLabel],
+    labels: dict[tuple[int, Unit], NeuronLabel],
     k: int,
 ) -> list[dict[str, Any]]:
     """One row per value vector of ``layer``: labelled ones first (by coverage), then by index."""
     indices = sorted({key[1] for key in values if key[0] == layer}
-                     | {n for (lay, n) in labels if lay == layer})  # fmt: skip
+                     | {n for (lay, n) in labels if lay == layer}, key=unit_order)  # fmt: skip
     rows: list[dict[str, Any]] = []
     for n in indices:
         lab = labels.get((layer, n), NeuronLabel())
@@ -179,7 +202,11 @@ def neuron_rows(
             "suppressed": [t for t, _ in values.get((layer, n, -1), [])[:k]],
         })  # fmt: skip
     rows.sort(
-        key=lambda r: (not r["confident"], -r["coverage"] if r["confident"] else 0, r["index"])
+        key=lambda r: (
+            not r["confident"],
+            -r["coverage"] if r["confident"] else 0,
+            unit_order(r["index"]),
+        )
     )
     return rows
 

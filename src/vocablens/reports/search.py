@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from vocablens.reports.page_rows import Key, NeuronLabel
+from vocablens.reports.page_rows import Key, NeuronLabel, Unit, unit_order
 
 _SCRIPT_ESCAPES = {
     "<": "\\u003c",
@@ -48,7 +48,7 @@ class _Interner:
 def build_index(
     layers: list[int],
     values: dict[Key, list[tuple]],
-    labels: dict[tuple[int, int], NeuronLabel],
+    labels: dict[tuple[int, Unit], NeuronLabel],
     ov_promoted: dict[Key, list[tuple]],
     ov_pairs: dict[Key, list[tuple]],
     *,
@@ -62,7 +62,7 @@ def build_index(
         ``{"tokens": [...], "labels": [...], "neurons": [...], "heads": [...]}`` where
         ``tokens`` and ``labels`` are string tables and
 
-        * a neuron is ``[layer, index, label id (-1: none), supersense id (-1), confident (0/1),
+        * a neuron is ``[layer, unit (index, or "expert.index" in an MoE layer), label id (-1: none), supersense id (-1), confident (0/1),
           [promoted token ids], [suppressed token ids]]``,
         * a head is ``[layer, head, [promoted token ids], [src, dst, src, dst, ...]]`` (its top
           OV pairs as token ids).
@@ -71,7 +71,8 @@ def build_index(
     tok, lab = _Interner(), _Interner()
     neurons = []
     keys = sorted({(lay, n) for (lay, n, _) in values if lay in wanted}
-                  | {key for key in labels if key[0] in wanted})  # fmt: skip
+                  | {key for key in labels if key[0] in wanted},
+                  key=lambda key: (key[0], unit_order(key[1])))  # fmt: skip
     for lay, n in keys:
         info = labels.get((lay, n), NeuronLabel())
         neurons.append([
