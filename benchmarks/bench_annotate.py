@@ -39,7 +39,7 @@ from concept_lists import CONCEPTS, HELD_OUT, is_correct, planted_set, prf, vari
 
 
 def evaluate(cases, labeler, detector, ids_of=None) -> dict[str, float]:
-    from vocablens.annotate.annotate import single_blas_thread
+    from vocablens.annotate.pipeline import single_blas_thread
 
     correct, singles, truth, pred = 0, 0, [], []
     with single_blas_thread():

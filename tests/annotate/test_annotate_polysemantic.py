@@ -14,7 +14,7 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.exceptions import NotFittedError
 
 from vocablens.annotate import ConceptLabeler, PolysemanticityDetector
-from vocablens.annotate.annotate import single_blas_thread
+from vocablens.annotate.pipeline import single_blas_thread
 from vocablens.annotate.polysemantic import cut_tree
 
 from concept_lists import CONCEPTS, NOISE, is_correct, planted_set, prf

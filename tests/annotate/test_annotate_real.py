@@ -12,7 +12,7 @@ import time
 import pytest
 
 from vocablens.annotate import ConceptLabeler, PolysemanticityDetector, annotate_projections
-from vocablens.annotate.annotate import single_blas_thread
+from vocablens.annotate.pipeline import single_blas_thread
 
 from concept_lists import CONCEPTS, is_correct, planted_set, prf, variants
 

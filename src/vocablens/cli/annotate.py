@@ -27,7 +27,7 @@ def command(projections, out, kinds, layers, model, no_model, top_k, device, gen
     """
     from pathlib import Path
 
-    from vocablens.annotate.annotate import AnnotateConfig, annotate_to_file
+    from vocablens.annotate.pipeline import AnnotateConfig, annotate_to_file
 
     config = AnnotateConfig(
         projections=Path(projections), out=Path(out),
