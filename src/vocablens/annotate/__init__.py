@@ -11,9 +11,9 @@
 Importing this package loads neither WordNet nor a model: ``fit`` does.
 """
 
-from vocablens.annotate.pipeline import AnnotateConfig, annotate_projections, annotate_to_file
 from vocablens.annotate.labeler import ConceptLabeler, Label
 from vocablens.annotate.normalize import NormalToken, normalize_token
+from vocablens.annotate.pipeline import AnnotateConfig, annotate_projections, annotate_to_file
 from vocablens.annotate.polysemantic import (
     Polysemanticity,
     PolysemanticityDetector,
