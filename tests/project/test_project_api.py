@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from vocablens import InputError, load_model
+from vocablens.layerspec import layer_list as parse_layers
 from vocablens.model.tokenizer import whole_word_tokens
 from vocablens.project.files import SCHEMA
-from vocablens.project.projector import parse_layers, parse_what, project, project_vectors
+from vocablens.project.projector import parse_what, project, project_vectors
 from vocablens.project.tokensets import TokenNames
 from vocablens.project.topk import Readout, pair_topk, vector_topk
 

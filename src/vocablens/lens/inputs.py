@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from vocablens.errors import InputError
+from vocablens.layerspec import layer_list
 from vocablens.model.hooks import SITES, Site
 from vocablens.tokens import token_strings
 
@@ -135,11 +136,8 @@ def site_rows(
     for name in sites:
         if name not in SITES:
             raise InputError(f"unknown site {name!r}; choose from {', '.join(SITES)}")
-    if layers is not None:
-        top = n_layers if "resid" in sites else n_layers - 1
-        for layer in layers:
-            if not 0 <= layer <= top:
-                raise InputError(f"layer {layer} out of range 0..{top}")
+    if layers is not None:  # resid has one layer more than the blocks
+        layers = layer_list(layers, n_layers + 1 if "resid" in sites else n_layers)
     rows: list[Site] = []
     for name in sites:
         count = n_layers + 1 if name == "resid" else n_layers

@@ -14,7 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from vocablens.errors import InputError, UnsupportedModelError
+from vocablens.errors import UnsupportedModelError
+from vocablens.layerspec import layer_list
 from vocablens.model.families import find_family, module_at
 from vocablens.model.weights import AttentionWeights, MLPWeights
 
@@ -158,11 +159,7 @@ class ModelView:
         Raises:
             InputError: the model has no such block.
         """
-        if not -self.n_layers <= layer < self.n_layers:
-            raise InputError(
-                f"layer {layer} out of range: the model has layers 0..{self.n_layers - 1}"
-            )
-        return layer % self.n_layers
+        return layer_list([layer], self.n_layers)[0]
 
     def attention(self, layer: int) -> AttentionWeights:
         """Attention weights of block ``layer`` (see :class:`AttentionWeights`)."""

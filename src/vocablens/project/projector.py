@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from vocablens.buffers import Scratch
 from vocablens.errors import InputError
-from vocablens.layerspec import LayerSpec, layer_list
+from vocablens.layerspec import layer_list
 from vocablens.model.loading import LoadedModel, load_model
 from vocablens.project import circuits
 from vocablens.project.files import read_projections
@@ -48,7 +48,6 @@ __all__ = [
     "ProjectionTable",
     "Projections",
     "Projector",
-    "parse_layers",
     "parse_what",
     "project",
     "project_vectors",
@@ -74,15 +73,6 @@ def parse_what(what: str | Iterable[str]) -> tuple[str, ...]:
             f"unknown projection {unknown[0] if unknown else what!r}; choose from {', '.join(WHAT)}"
         )
     return names
-
-
-def parse_layers(spec: LayerSpec, n_layers: int) -> list[int]:
-    """Layers from ``None`` (all), an int, a list, or a string like ``"0-5"``, ``"0,2,4-6"``.
-
-    Raises:
-        InputError: unparsable or out of range (the model has layers ``0..n_layers-1``).
-    """
-    return layer_list(spec, n_layers)
 
 
 class Projector:
@@ -309,7 +299,7 @@ def project(
     )
     tables = []
     for layer in tqdm(
-        parse_layers(layers, projector.view.n_layers),
+        layer_list(layers, projector.view.n_layers),
         disable=not progress,
         desc="project",
         unit="layer",

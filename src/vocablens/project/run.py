@@ -19,12 +19,11 @@ from tqdm.auto import tqdm
 
 from vocablens.atomic import check_folder_target
 from vocablens.errors import InputError
-from vocablens.layerspec import LayerSpec
-from vocablens.layerspec import parse_layers as check_layer_syntax
+from vocablens.layerspec import LayerSpec, layer_list, parse_layers
 from vocablens.model.devices import DTYPES, resolve_device, resolve_dtype
 from vocablens.model.loading import LoadedModel, load_model
 from vocablens.project import files as projfile
-from vocablens.project.projector import Projector, parse_layers, parse_what
+from vocablens.project.projector import Projector, parse_what
 
 __all__ = ["DTYPES", "ProjectConfig", "project_to_dir"]
 
@@ -76,7 +75,7 @@ class ProjectConfig:
         parse_what(self.what)
         if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
             raise InputError(f"top-k must be a positive integer, got {self.k!r}")
-        check_layer_syntax(self.layers)
+        parse_layers(self.layers)
         resolve_dtype(self.dtype)
         if self.device is not None:
             resolve_device(self.device)
@@ -154,7 +153,7 @@ def project_to_dir(config: ProjectConfig) -> Path:
     config.check()  # before loading the model: a refused run costs a second, writes nothing
     what = parse_what(config.what)
     lm = load_model(config.model, device=config.device, dtype=resolve_dtype(config.dtype))
-    layers = parse_layers(config.layers, lm.view.n_layers)
+    layers = layer_list(config.layers, lm.view.n_layers)
     out = Path(config.out)
     manifest = _start_manifest(config, lm.view.describe(), layers)
     with torch.inference_mode():
