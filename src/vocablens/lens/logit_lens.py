@@ -242,7 +242,6 @@ class Lens:
         read = list(dict.fromkeys([*result.sites, final_site]))
         f = read.index(final_site)
         n_out = len(result.sites)  # the first n_out rows of `read` are the result's sites
-        final_row = f if f < n_out else None  # the final site among the result's rows
         states = forward_capture(view, input_ids.to(device), mask.to(device), read)
         where = mask.bool().nonzero()  # (n_valid, 2): (batch row, position)
         targets = next_ids if target_id is None else torch.where(mask.bool(), target_id, -1)
@@ -254,14 +253,16 @@ class Lens:
             buf = self.scratch.get((*x.shape[:2], view.vocab_size), x.dtype, x.device, "logits")
             logits = view.unembed(x, out=buf).float()  # (chunk, S, vocab)
             final = FinalDist.from_logits(logits[:, f], self.scratch)
-            st = chunk_stats(logits[:, :n_out], final, k, next_ids[rows, pos].to(device),
+            # All read rows (the final one too, if only appended: logits stay contiguous)
+            st = chunk_stats(logits, final, k, next_ids[rows, pos].to(device),
                              targets[rows, pos].to(device), self.scratch, stats=wanted,
-                             final_row=final_row)  # fmt: skip
+                             final_row=f)  # fmt: skip
             p_idx, t_idx = (rows + offset).numpy(), pos.numpy()
             result.final_top1[p_idx, t_idx] = final.top1.cpu().numpy()
             for stat in wanted:
                 for name in _FIELDS[stat]:
-                    getattr(result, name)[p_idx, :, t_idx] = getattr(st, name).cpu().numpy()
+                    values = getattr(st, name)[:, :n_out]  # (chunk, S, ...)
+                    getattr(result, name)[p_idx, :, t_idx] = values.cpu().numpy()
 
     def _finish(self, result: LensResult) -> None:
         resid_rows = [(s, layer) for s, (name, layer) in enumerate(result.sites) if name == "resid"]
