@@ -12,12 +12,20 @@ from vocablens.buffers import Scratch
 from vocablens.errors import InputError
 from vocablens.lens import inputs
 from vocablens.lens.result import LensResult
-from vocablens.lens.stats import FinalDist, chunk_stats
+from vocablens.lens.stats import STATS, FinalDist, chunk_stats, parse_stats
 from vocablens.model.hooks import Site, forward_capture
 from vocablens.model.loading import load_model
 from vocablens.tokens import token_strings
 
 Prompt = str | Sequence[int]
+
+_FIELDS = {  # the result arrays each statistic fills
+    "top": ("top_ids", "top_probs"),
+    "entropy": ("entropy",),
+    "kl": ("kl_to_final",),
+    "ce": ("next_token_ce",),
+    "target": ("target_rank", "target_prob"),
+}
 
 
 class Lens:
@@ -83,6 +91,7 @@ class Lens:
         target: str | int | None = None,
         bos: bool = False,
         truncate: bool = False,
+        stats: Sequence[str] = STATS,
     ) -> LensResult:
         """Read the residual stream of ``prompts`` through the unembedding.
 
@@ -95,9 +104,16 @@ class Lens:
                 actual next token.
             bos: prepend the BOS token.
             truncate: cut prompts longer than the context instead of failing.
+            stats: the statistics to compute, any of ``top`` (top-k ids and probabilities, and
+                ``first_top1_layer``), ``entropy``, ``kl``, ``ce`` (next-token cross-entropy),
+                ``target`` (target rank and probability); by default all. The others stay
+                NaN / -1 in the result, and cost nothing.
 
         Returns:
             A :class:`~vocablens.lens.result.LensResult`.
+
+        Raises:
+            InputError: bad prompts, sites, layers, target, ``k`` or statistic names.
         """
         single = isinstance(prompts, str) or (bool(prompts) and isinstance(prompts[0], int))
         batch: list[Prompt] = [prompts] if single else list(prompts)  # type: ignore[list-item,arg-type]
@@ -108,9 +124,12 @@ class Lens:
         ids = [self.tokenize(p, bos=bos, truncate=truncate) for p in batch]
         rows = self.sites(sites, layers)
         target_id = self.target_id(target)
+        wanted = parse_stats(stats)
         result = self._allocate(batch, ids, rows, k, target)
+        result.stats = tuple(name for name in STATS if name in wanted)
         for start in range(0, len(ids), self.batch_size):
-            self._run_batch(result, ids[start : start + self.batch_size], start, k, target_id)
+            chunk = ids[start : start + self.batch_size]
+            self._run_batch(result, chunk, start, k, target_id, wanted)
         self._finish(result)
         return result
 
@@ -139,7 +158,9 @@ class Lens:
         )
 
     @torch.inference_mode()
-    def _run_batch(self, result: LensResult, batch: list[list[int]], offset: int, k, target_id):
+    def _run_batch(
+        self, result: LensResult, batch: list[list[int]], offset: int, k, target_id, wanted
+    ):
         view = self.view
         device = self.loaded.device
         B, T = len(batch), max(len(i) for i in batch)
@@ -154,34 +175,34 @@ class Lens:
             mask[b, : len(ids)] = 1
             next_ids[b, : len(ids) - 1] = torch.tensor(ids[1:], dtype=torch.long)
         final_site = ("resid", view.n_layers)
-        wanted = list(dict.fromkeys([*result.sites, final_site]))
-        f = wanted.index(final_site)
-        n_out = len(result.sites)  # the first n_out rows of `wanted` are the result's sites
-        states = forward_capture(view, input_ids.to(device), mask.to(device), wanted)
+        read = list(dict.fromkeys([*result.sites, final_site]))
+        f = read.index(final_site)
+        n_out = len(result.sites)  # the first n_out rows of `read` are the result's sites
+        states = forward_capture(view, input_ids.to(device), mask.to(device), read)
         where = mask.bool().nonzero()  # (n_valid, 2): (batch row, position)
         targets = next_ids if target_id is None else torch.where(mask.bool(), target_id, -1)
         # Each chunk reads a few positions at every site in one matrix product.
-        per_chunk = max(1, self.chunk_tokens // len(wanted))
+        per_chunk = max(1, self.chunk_tokens // len(read))
         for c0 in range(0, len(where), per_chunk):
             rows, pos = where[c0 : c0 + per_chunk].unbind(1)  # (chunk,), (chunk,)
-            x = torch.stack([states[site][rows, pos] for site in wanted], dim=1)  # (chunk, S, d)
+            x = torch.stack([states[site][rows, pos] for site in read], dim=1)  # (chunk, S, d)
             buf = self.scratch.get((*x.shape[:2], view.vocab_size), x.dtype, x.device, "logits")
             logits = view.unembed(x, out=buf).float()  # (chunk, S, vocab)
-            final = FinalDist.from_logits(logits[:, f])
-            st = chunk_stats(logits[:, :n_out], final, k, next_ids[rows, pos].to(device),
-                             targets[rows, pos].to(device), self.scratch)  # fmt: skip
+            final = FinalDist.from_logits(logits[:, f], self.scratch)
+            # All read rows (the final one too, if only appended: logits stay contiguous)
+            st = chunk_stats(logits, final, k, next_ids[rows, pos].to(device),
+                             targets[rows, pos].to(device), self.scratch, stats=wanted,
+                             final_row=f)  # fmt: skip
             p_idx, t_idx = (rows + offset).numpy(), pos.numpy()
             # The read-out of resid L is the final distribution: take its top-1 from the same
-            # top-k when it is a result site, so ties (bfloat16) never break the two apart.
-            top1 = st.top_ids[:, f, 0] if f < n_out else final.top1
+            # top-k when that site is a result row, so ties never break the two apart.
+            same = f < n_out and "top" in wanted
+            top1 = st.top_ids[:, f, 0] if same else final.top1
             result.final_top1[p_idx, t_idx] = top1.cpu().numpy()
-            result.top_ids[p_idx, :, t_idx] = st.top_ids.cpu().numpy()
-            result.top_probs[p_idx, :, t_idx] = st.top_probs.cpu().numpy()
-            result.entropy[p_idx, :, t_idx] = st.entropy.cpu().numpy()
-            result.kl_to_final[p_idx, :, t_idx] = st.kl_to_final.cpu().numpy()
-            result.next_token_ce[p_idx, :, t_idx] = st.next_token_ce.cpu().numpy()
-            result.target_rank[p_idx, :, t_idx] = st.target_rank.cpu().numpy()
-            result.target_prob[p_idx, :, t_idx] = st.target_prob.cpu().numpy()
+            for stat in wanted:
+                for name in _FIELDS[stat]:
+                    values = getattr(st, name)[:, :n_out]  # (chunk, S, ...)
+                    getattr(result, name)[p_idx, :, t_idx] = values.cpu().numpy()
 
     def _finish(self, result: LensResult) -> None:
         resid_rows = [(s, layer) for s, (name, layer) in enumerate(result.sites) if name == "resid"]

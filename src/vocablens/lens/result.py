@@ -49,6 +49,11 @@ class LensResult:
             past a prompt's end. With ``resid`` ``L`` read it is at most ``L``.
         target: the target token string, if one was given.
         vocab: the string (text form) of every token id that appears in the arrays.
+        stats: the statistics that were computed (``Lens(..., stats=...)``; by default all of
+            ``top``, ``entropy``, ``kl``, ``ce``, ``target``). The arrays of the others hold NaN
+            (floats) or -1 (ids and ranks): ``top`` fills ``top_ids``, ``top_probs`` and
+            ``first_top1_layer``; ``kl`` fills ``kl_to_final``; ``ce`` ``next_token_ce``;
+            ``target`` ``target_rank`` and ``target_prob``. ``final_top1`` is always filled.
     """
 
     model: str
@@ -68,6 +73,7 @@ class LensResult:
     first_top1_layer: np.ndarray
     target: str | None = None
     vocab: dict[int, str] = field(default_factory=dict)
+    stats: tuple[str, ...] = ("top", "entropy", "kl", "ce", "target")
 
     def site_index(self, site: str, layer: int) -> int:
         """Row of ``(site, layer)`` in the arrays."""

@@ -1,33 +1,117 @@
 """Per-position statistics of lens read-outs, on a chunk of positions × sites at a time.
 
-Everything here works on ``(positions, sites, vocab)`` logits for a small chunk of positions; the
-caller picks the chunk so that no ``layers × batch × positions × vocab`` tensor ever exists.
+Everything here works on ``(positions, sites, vocab)`` float32 logits for a small chunk of
+positions; the caller picks the chunk so that no ``layers × batch × positions × vocab`` tensor
+ever exists. The chunk itself (one matrix product's output, ~50 MB for SmolLM2) does not fit in
+cache, so it is read from memory once: each position's rows go through every statistic as one
+cache-sized sub-block (:data:`SUB_BLOCK_BYTES`) before the next sub-block is touched.
 
-The statistics are written so that no log-probability tensor is formed: with
-``lse = logsumexp(logits)`` and ``p = softmax(logits)``,
+Precision: everything is computed from centred logits ``d = logits - max`` (``d <= 0``) with
+``e = exp(d)``, ``s = Σ e`` and ``p = e / s``, so that no term carries the logits' offset:
 
-* entropy ``H = lse - Σ p·logits``,
-* ``KL(final ‖ site) = Σ p_f·(logits_f - lse_f) - Σ p_f·logits + lse``,
-* cross-entropy on token ``t`` ``= lse - logits[t]``.
+* entropy ``H = log s - Σ p·d`` (two terms >= 0),
+* ``KL(final ‖ site) = Σ p_f (log p_f - log p) = -H_f - Σ p_f·d + log s``, every term a few nats;
+  exactly 0 at the final site itself,
+* cross-entropy on token ``t`` ``= log s - d[t]``, probabilities ``exp(d[t] - log s)``.
+
+Every ``Σ`` is an elementwise product followed by ``torch.sum`` (cascade summation: relative
+error ~1e-7), never a matrix product: a float32 BLAS dot over 49 152 terms accumulates in a
+handful of running sums and was off by up to 3e-3 nats on SmolLM2 (``einsum("pv,pv->p")``:
+8.704054 where float64 gives 8.700918; ``(p * l).sum(-1)``: 8.700919). The old identity form
+``Σ p_f·(logits_f - lse_f) - Σ p_f·logits + lse`` also cancelled terms of the logits' size (tens
+of nats, hundreds for models whose logits sit far from 0). Nor is ``torch.softmax`` used: its
+kernel's row sums were off by 1.5e-5, ~1e-3 nats after multiplying by the logits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
 
 from vocablens.buffers import Scratch
+from vocablens.errors import InputError
 
 Tensor = torch.Tensor
 
+STATS = ("top", "entropy", "kl", "ce", "target")
+"""The statistics the lens can compute: top-k tokens and probabilities, entropy, KL to final,
+next-token cross-entropy, target rank and probability."""
 
-def _softmax_parts(logits: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-    """``lse``, unnormalised ``exp(logits - max)`` and its sum, for ``(..., vocab)`` logits."""
-    peak = logits.amax(dim=-1, keepdim=True)  # (..., 1)
-    expd = torch.sub(logits, peak).exp_()  # (..., vocab)
-    total = expd.sum(dim=-1, keepdim=True)  # (..., 1)
-    return (peak + total.log()).squeeze(-1), expd, total
+GROUP = 16  # elements per group in the top-k pruning (strided: column j, j+m, j+2m, ...)
+SUB_BLOCK_BYTES = 2 * 2**20  # logits processed together (10 SmolLM2 rows): stays in cache
+
+
+def parse_stats(stats: Iterable[str]) -> frozenset[str]:
+    """The set of statistics asked for, checked against :data:`STATS`.
+
+    Raises:
+        InputError: an unknown name, or none at all.
+    """
+    wanted = frozenset([stats] if isinstance(stats, str) else stats)
+    unknown = sorted(wanted - set(STATS))
+    if unknown:
+        raise InputError(f"unknown statistic {unknown[0]!r}; choose from {', '.join(STATS)}")
+    if not wanted:
+        raise InputError("no statistic asked for")
+    return wanted
+
+
+def _grouped(logits: Tensor) -> Tensor:
+    """The whole groups of ``(rows, vocab)`` logits as a ``(rows, GROUP, m)`` view.
+
+    Group ``j`` holds columns ``j, j + m, j + 2m, ...``; the ``vocab - GROUP * m`` last columns
+    (fewer than :data:`GROUP`) belong to no group.
+    """
+    rows, vocab = logits.shape
+    m = vocab // GROUP
+    return logits[:, : m * GROUP].view(rows, GROUP, m)  # (rows, GROUP, m)
+
+
+def group_max(logits: Tensor, out: Tensor | None = None) -> Tensor:
+    """``(rows, m)`` maxima of the groups of ``(rows, vocab)`` logits (see :func:`_grouped`)."""
+    if out is None:
+        return _grouped(logits).amax(dim=1)
+    return torch.amax(_grouped(logits), dim=1, out=out)
+
+
+def row_max(logits: Tensor, best: Tensor) -> Tensor:
+    """``(rows,)`` maxima of ``(rows, vocab)`` logits from their group maxima ``best``."""
+    peak = best.amax(dim=-1)  # (rows,)
+    whole = best.shape[-1] * GROUP
+    if whole < logits.shape[-1]:
+        peak = torch.maximum(peak, logits[:, whole:].amax(dim=-1))
+    return peak
+
+
+def top_logits(logits: Tensor, k: int, best: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """Row-wise top-``k`` values and ids of ``(rows, vocab)`` logits, descending.
+
+    Exact pruning (as in :mod:`vocablens.project.topk`): a cheap vectorised ``amax`` takes the
+    maximum of each strided group of :data:`GROUP` columns (``best``, from :func:`group_max`,
+    when the caller has it already), and ``topk`` runs on the ``k`` groups with the largest
+    maxima (which hold the ``k`` largest values, ties aside) plus the few columns past the last
+    whole group.
+    """
+    rows, vocab = logits.shape
+    m = vocab // GROUP  # number of groups
+    if m < 4 * k:
+        return logits.topk(k, dim=-1)  # (rows, k) both
+    whole = m * GROUP
+    grouped = _grouped(logits)  # (rows, GROUP, m)
+    best = group_max(logits) if best is None else best  # (rows, m)
+    groups = best.topk(k, dim=1, sorted=False).indices  # (rows, k)
+    cand = grouped.gather(2, groups[:, None, :].expand(rows, GROUP, k))  # (rows, GROUP, k)
+    cand = cand.reshape(rows, GROUP * k)  # (rows, GROUP * k)
+    offsets = torch.arange(GROUP, device=logits.device)[None, :, None] * m  # (1, GROUP, 1)
+    cols = (offsets + groups[:, None, :]).reshape(rows, GROUP * k)  # (rows, GROUP * k)
+    if whole < vocab:
+        tail = torch.arange(whole, vocab, device=logits.device).expand(rows, -1)  # (rows, <16)
+        cand = torch.cat([cand, logits[:, whole:]], dim=1)  # (rows, GROUP * k + tail)
+        cols = torch.cat([cols, tail], dim=1)
+    values, pos = cand.topk(k, dim=1)  # (rows, k)
+    return values, cols.gather(1, pos)
 
 
 @dataclass
@@ -36,26 +120,36 @@ class FinalDist:
 
     Attributes:
         probs: ``(pos, vocab)`` probabilities.
-        neg_entropy: ``(pos,)`` ``Σ p log p``.
+        entropy: ``(pos,)`` their entropy, nats.
         top1: ``(pos,)`` the final top-1 token id.
     """
 
     probs: Tensor
-    neg_entropy: Tensor
+    entropy: Tensor
     top1: Tensor
 
     @classmethod
-    def from_logits(cls, logits: Tensor) -> FinalDist:
-        """The distribution of ``(pos, vocab)`` float32 logits."""
-        lse, expd, total = _softmax_parts(logits)  # (pos,), (pos, vocab), (pos, 1)
-        probs = expd.div_(total)  # (pos, vocab)
-        neg_entropy = torch.einsum("pv,pv->p", probs, logits) - lse  # (pos,)
-        return cls(probs=probs, neg_entropy=neg_entropy, top1=logits.argmax(dim=-1))
+    def from_logits(cls, logits: Tensor, scratch: Scratch | None = None) -> FinalDist:
+        """The distribution of ``(pos, vocab)`` float32 logits (two buffers of that shape used)."""
+        scratch = scratch or Scratch()
+        shape = tuple(logits.shape)
+        peak, top1 = top_logits(logits, 1)  # (pos, 1) both
+        cent = torch.sub(  # (pos, vocab) d = logits - max
+            logits, peak, out=scratch.get(shape, logits.dtype, logits.device, "final_centred")
+        )
+        probs = torch.exp(cent, out=scratch.get(shape, logits.dtype, logits.device, "final"))
+        total = probs.sum(dim=-1, keepdim=True)  # (pos, 1)
+        probs.div_(total)  # (pos, vocab)
+        weighted = cent.mul_(probs).sum(dim=-1)  # (pos,) Σ p·d
+        return cls(probs=probs, entropy=total[:, 0].log() - weighted, top1=top1[:, 0])
 
 
 @dataclass
 class ChunkStats:
-    """Statistics of a chunk of positions at several sites; shapes ``(pos, sites, ...)``."""
+    """Statistics of a chunk of positions at several sites; shapes ``(pos, sites, ...)``.
+
+    Statistics that were not asked for hold NaN (floats) or -1 (ids, ranks).
+    """
 
     top_ids: Tensor  # (pos, sites, k)
     top_probs: Tensor  # (pos, sites, k)
@@ -66,6 +160,22 @@ class ChunkStats:
     target_prob: Tensor  # (pos, sites) probability of the target token; nan where there is none
 
 
+def _sub_blocks(n_pos: int, n_sites: int, row_bytes: int) -> Iterator[tuple[slice, slice]]:
+    """``(positions, sites)`` slices of at most :data:`SUB_BLOCK_BYTES` of logits.
+
+    Whole positions when one fits, else the sites of one position in pieces.
+    """
+    rows = max(1, SUB_BLOCK_BYTES // row_bytes)
+    if rows >= n_sites:
+        step = rows // n_sites
+        for p0 in range(0, n_pos, step):
+            yield slice(p0, min(n_pos, p0 + step)), slice(0, n_sites)
+        return
+    for p in range(n_pos):
+        for s0 in range(0, n_sites, rows):
+            yield slice(p, p + 1), slice(s0, min(n_sites, s0 + rows))
+
+
 def chunk_stats(
     logits: Tensor,
     final: FinalDist,
@@ -73,45 +183,92 @@ def chunk_stats(
     next_ids: Tensor,
     target_ids: Tensor,
     scratch: Scratch | None = None,
+    *,
+    stats: Iterable[str] = STATS,
+    final_row: int | None = None,
 ) -> ChunkStats:
     """Statistics of the read-outs of a chunk of positions.
 
+    The memory-bound passes (group maxima, centring, ``exp``, its sum, and one product-and-sum
+    per asked statistic) run on one cache-sized sub-block at a time; everything that needs only
+    their ``(pos, sites)`` results runs once for the whole chunk.
+
     Args:
-        logits: ``(pos, sites, vocab)`` float32 logits.
+        logits: ``(pos, sites, vocab)`` float32 logits, contiguous.
         final: the model's own distribution on the same positions.
         k: how many top tokens to keep.
         next_ids: ``(pos,)`` the actual next token id, ``-1`` where there is none.
         target_ids: ``(pos,)`` the target token id, ``-1`` where there is none.
-        scratch: reusable buffers (one ``(pos, sites, vocab)`` buffer is used).
+        scratch: reusable buffers (two sub-block buffers are used).
+        stats: which of :data:`STATS` to compute; the others are left NaN / -1.
+        final_row: the site row that is the final one (its KL is exactly 0), if any.
     """
-    work = (scratch or Scratch()).get(
-        tuple(logits.shape), logits.dtype, logits.device, "stats"
-    )  # (pos, sites, vocab)
-
-    def at(ids: Tensor) -> Tensor:  # logits of one token per position, at every site
-        index = ids.clamp(min=0)[:, None, None].expand(-1, logits.shape[1], 1)  # (pos, sites, 1)
-        return logits.gather(-1, index).squeeze(-1)  # (pos, sites)
-
-    next_logit, target_logit = at(next_ids), at(target_ids)  # (pos, sites)
-    peak = logits.amax(dim=-1, keepdim=True)  # (pos, sites, 1)
-    torch.sub(logits, peak, out=work).exp_()  # (pos, sites, vocab): exp(logits - peak)
-    total = work.sum(dim=-1)  # (pos, sites)
-    lse = peak.squeeze(-1) + total.log()  # (pos, sites)
-    mean_logit = work.mul_(logits).sum(dim=-1) / total  # (pos, sites): Σ p·logits
-    entropy = lse - mean_logit
-    final_dot = torch.einsum("pv,psv->ps", final.probs, logits)  # (pos, sites): Σ p_f·logits
-    kl = final.neg_entropy[:, None] - final_dot + lse
-    top_logits, top_ids = logits.topk(k, dim=-1)  # (pos, sites, k)
-    rank = torch.gt(logits, target_logit[..., None], out=work).sum(dim=-1)  # (pos, sites)
-
-    nan = torch.tensor(float("nan"), device=logits.device)
-    has_target = target_ids[:, None] >= 0
-    return ChunkStats(
-        top_ids=top_ids,
-        top_probs=(top_logits - lse[..., None]).exp(),
-        entropy=entropy,
-        kl_to_final=kl.clamp(min=0.0),
-        next_token_ce=torch.where(next_ids[:, None] >= 0, lse - next_logit, nan),
-        target_rank=torch.where(has_target, rank.long(), -1),
-        target_prob=torch.where(has_target, (target_logit - lse).exp(), nan),
+    wanted = parse_stats(stats)
+    n_pos, n_sites, vocab = logits.shape
+    dev, dtype = logits.device, logits.dtype
+    scratch = scratch or Scratch()
+    cent_buf = scratch.get((SUB_BLOCK_BYTES // 4,), dtype, dev, "centred")  # sub-block buffer
+    work_buf = scratch.get((SUB_BLOCK_BYTES // 4,), dtype, dev, "work")  # sub-block buffer
+    best = torch.empty(n_pos, n_sites, vocab // GROUP, dtype=dtype, device=dev)  # group maxima
+    peak = torch.empty(n_pos, n_sites, dtype=dtype, device=dev)  # (pos, sites) row maxima
+    sums = torch.full((4, n_pos, n_sites), float("nan"), dtype=dtype, device=dev)
+    total, weighted, cross, above = sums.unbind(0)  # (pos, sites) each
+    target_logit = logits.gather(  # (pos, sites)
+        -1, target_ids.clamp(min=0)[:, None, None].expand(-1, n_sites, 1)
+    ).squeeze(-1)
+    for pos, sites in _sub_blocks(n_pos, n_sites, vocab * logits.element_size()):
+        x = logits[pos, sites]  # (c, r, vocab): read from memory once, then in cache
+        shape = tuple(x.shape)
+        cent = cent_buf[: x.numel()].view(shape)  # (c, r, vocab)
+        work = work_buf[: x.numel()].view(shape)  # (c, r, vocab)
+        rows_best = best[pos, sites].view(-1, best.shape[-1])  # (c * r, m)
+        group_max(x.view(-1, vocab), out=rows_best)
+        block_peak = row_max(x.view(-1, vocab), rows_best).view(shape[:2])  # (c, r)
+        peak[pos, sites] = block_peak
+        torch.sub(x, block_peak[..., None], out=cent)  # (c, r, vocab) d = logits - max <= 0
+        torch.exp(cent, out=work)  # (c, r, vocab) e = exp(d)
+        torch.sum(work, dim=-1, out=total[pos, sites])  # s = Σ e
+        if "entropy" in wanted:
+            torch.sum(work.mul_(cent), dim=-1, out=weighted[pos, sites])  # Σ e·d
+        if "kl" in wanted:
+            torch.mul(cent, final.probs[pos, None], out=work)  # (c, r, vocab) p_f·d
+            torch.sum(work, dim=-1, out=cross[pos, sites])
+        if "target" in wanted:
+            torch.gt(x, target_logit[pos, sites, None], out=work)  # (c, r, vocab)
+            torch.sum(work, dim=-1, out=above[pos, sites])
+    log_total = total.log()  # (pos, sites) log Σ exp(logits - max), in 0..log(vocab)
+    nan = torch.full((n_pos, n_sites), float("nan"), device=dev)
+    out = ChunkStats(
+        top_ids=torch.full((n_pos, n_sites, k), -1, dtype=torch.long, device=dev),
+        top_probs=torch.full((n_pos, n_sites, k), float("nan"), device=dev),
+        entropy=nan,
+        kl_to_final=nan,
+        next_token_ce=nan,
+        target_rank=torch.full((n_pos, n_sites), -1, dtype=torch.long, device=dev),
+        target_prob=nan,
     )
+    if "top" in wanted:
+        flat = logits.view(n_pos * n_sites, vocab)  # (pos * sites, vocab)
+        values, ids = top_logits(flat, k, best.view(n_pos * n_sites, -1))  # (pos * sites, k)
+        out.top_ids = ids.view(n_pos, n_sites, k)
+        centred = values.view(n_pos, n_sites, k) - peak[..., None]  # (pos, sites, k)
+        out.top_probs = (centred - log_total[..., None]).exp()
+    if "entropy" in wanted:
+        out.entropy = log_total - weighted / total  # log s - Σ p·d: two terms >= 0
+    if "kl" in wanted:
+        # Σ p_f (log p_f - log p) = -H_f - Σ p_f·d + log s: every term a few nats at most
+        kl = (log_total - final.entropy[:, None]) - cross  # (pos, sites)
+        out.kl_to_final = kl.clamp_(min=0.0)
+        if final_row is not None:
+            out.kl_to_final[:, final_row] = 0.0  # the final distribution against itself
+    if "ce" in wanted:
+        next_logit = logits.gather(  # (pos, sites)
+            -1, next_ids.clamp(min=0)[:, None, None].expand(-1, n_sites, 1)
+        ).squeeze(-1)
+        ce = log_total - (next_logit - peak)  # log s - d[next]
+        out.next_token_ce = torch.where(next_ids[:, None] >= 0, ce, nan)
+    if "target" in wanted:
+        has_target = target_ids[:, None] >= 0  # (pos, 1)
+        out.target_rank = torch.where(has_target, above.long(), -1)
+        out.target_prob = torch.where(has_target, ((target_logit - peak) - log_total).exp(), nan)
+    return out
