@@ -24,3 +24,9 @@ def test_import_does_not_load_plotting():
     code = "import sys, vocablens; print('matplotlib' in sys.modules, 'umap' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_import_vocablens_loads_no_torch():
+    code = "import sys, vocablens; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
