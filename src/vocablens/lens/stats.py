@@ -32,6 +32,7 @@ import torch
 
 from vocablens.buffers import Scratch
 from vocablens.errors import InputError
+from vocablens.grouped_topk import GROUP, group_max, grouped_topk
 
 Tensor = torch.Tensor
 
@@ -39,7 +40,6 @@ STATS = ("top", "entropy", "kl", "ce", "target")
 """The statistics the lens can compute: top-k tokens and probabilities, entropy, KL to final,
 next-token cross-entropy, target rank and probability."""
 
-GROUP = 16  # elements per group in the top-k pruning (strided: column j, j+m, j+2m, ...)
 SUB_BLOCK_BYTES = 2 * 2**20  # logits processed together (10 SmolLM2 rows): stays in cache
 
 
@@ -58,24 +58,6 @@ def parse_stats(stats: Iterable[str]) -> frozenset[str]:
     return wanted
 
 
-def _grouped(logits: Tensor) -> Tensor:
-    """The whole groups of ``(rows, vocab)`` logits as a ``(rows, GROUP, m)`` view.
-
-    Group ``j`` holds columns ``j, j + m, j + 2m, ...``; the ``vocab - GROUP * m`` last columns
-    (fewer than :data:`GROUP`) belong to no group.
-    """
-    rows, vocab = logits.shape
-    m = vocab // GROUP
-    return logits[:, : m * GROUP].view(rows, GROUP, m)  # (rows, GROUP, m)
-
-
-def group_max(logits: Tensor, out: Tensor | None = None) -> Tensor:
-    """``(rows, m)`` maxima of the groups of ``(rows, vocab)`` logits (see :func:`_grouped`)."""
-    if out is None:
-        return _grouped(logits).amax(dim=1)
-    return torch.amax(_grouped(logits), dim=1, out=out)
-
-
 def row_max(logits: Tensor, best: Tensor) -> Tensor:
     """``(rows,)`` maxima of ``(rows, vocab)`` logits from their group maxima ``best``."""
     peak = best.amax(dim=-1)  # (rows,)
@@ -88,30 +70,10 @@ def row_max(logits: Tensor, best: Tensor) -> Tensor:
 def top_logits(logits: Tensor, k: int, best: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """Row-wise top-``k`` values and ids of ``(rows, vocab)`` logits, descending.
 
-    Exact pruning (as in :mod:`vocablens.project.topk`): a cheap vectorised ``amax`` takes the
-    maximum of each strided group of :data:`GROUP` columns (``best``, from :func:`group_max`,
-    when the caller has it already), and ``topk`` runs on the ``k`` groups with the largest
-    maxima (which hold the ``k`` largest values, ties aside) plus the few columns past the last
-    whole group.
+    :func:`vocablens.grouped_topk.grouped_topk` (exact group pruning), with the group maxima
+    ``best`` from :func:`~vocablens.grouped_topk.group_max` when the caller has them already.
     """
-    rows, vocab = logits.shape
-    m = vocab // GROUP  # number of groups
-    if m < 4 * k:
-        return logits.topk(k, dim=-1)  # (rows, k) both
-    whole = m * GROUP
-    grouped = _grouped(logits)  # (rows, GROUP, m)
-    best = group_max(logits) if best is None else best  # (rows, m)
-    groups = best.topk(k, dim=1, sorted=False).indices  # (rows, k)
-    cand = grouped.gather(2, groups[:, None, :].expand(rows, GROUP, k))  # (rows, GROUP, k)
-    cand = cand.reshape(rows, GROUP * k)  # (rows, GROUP * k)
-    offsets = torch.arange(GROUP, device=logits.device)[None, :, None] * m  # (1, GROUP, 1)
-    cols = (offsets + groups[:, None, :]).reshape(rows, GROUP * k)  # (rows, GROUP * k)
-    if whole < vocab:
-        tail = torch.arange(whole, vocab, device=logits.device).expand(rows, -1)  # (rows, <16)
-        cand = torch.cat([cand, logits[:, whole:]], dim=1)  # (rows, GROUP * k + tail)
-        cols = torch.cat([cols, tail], dim=1)
-    values, pos = cand.topk(k, dim=1)  # (rows, k)
-    return values, cols.gather(1, pos)
+    return grouped_topk(logits, k, best=best)
 
 
 @dataclass

@@ -15,6 +15,8 @@ Both use the same exact pruning: split the candidates into groups, take each gro
 largest elements lie in those groups (ties aside): every group holding one of them has a
 maximum at least the ``k``-th largest value, and at most ``k`` groups can. ``torch.topk`` then
 runs on ``k`` groups instead of everything, which is what keeps it well below the matmul's cost.
+:func:`vector_topk` uses the shared row-wise engine :func:`vocablens.grouped_topk.grouped_topk`
+(the logit lens's top-k too); :func:`pair_topk` prunes by column maxima over row blocks.
 """
 
 from __future__ import annotations
@@ -25,10 +27,9 @@ from dataclasses import dataclass
 import torch
 
 from vocablens.buffers import Scratch
+from vocablens.grouped_topk import grouped_topk
 
 Tensor = torch.Tensor
-
-GROUP = 16  # elements per group in vector_topk's pruning (strided: column j, j+m, j+2m, ...)
 
 
 @dataclass(frozen=True)
@@ -72,17 +73,13 @@ class Readout:
 
     Args:
         R_T: ``(d, n_cols)`` readout; the score of column ``j`` for a vector ``v`` is
-            ``v @ R_T[:, j]``. It is copied once, contiguous and padded to a multiple of
-            :data:`GROUP` columns.
+            ``v @ R_T[:, j]``. It is copied once, contiguous.
         scratch: where to keep the logits block between calls (shareable; a fresh one if None).
     """
 
     def __init__(self, R_T: Tensor, scratch: Scratch | None = None):
-        d, n_cols = R_T.shape
-        self.n_cols = n_cols
-        self.groups = -(-n_cols // GROUP)  # ceil
-        self.R_T = R_T.new_zeros(d, self.groups * GROUP)  # (d, n_padded)
-        self.R_T[:, :n_cols] = R_T
+        self.n_cols = R_T.shape[1]
+        self.R_T = R_T.clone(memory_format=torch.contiguous_format)  # (d, n_cols)
         self.scratch = scratch or Scratch()  # the logits block, reused between calls
 
     @property
@@ -104,29 +101,6 @@ class Readout:
 def _chunks(n: int, size: int) -> Iterator[slice]:
     for start in range(0, n, size):
         yield slice(start, min(n, start + size))
-
-
-def _grouped_topk(block: Tensor, n_cols: int, k: int, largest: bool) -> tuple[Tensor, Tensor]:
-    """Row-wise top-k of ``block[:, :n_cols]`` by pruning to the ``k`` best groups (see module doc).
-
-    ``block`` is ``(c, n_padded)``; its padding columns are overwritten with +-inf.
-    """
-    c, n_padded = block.shape
-    m = n_padded // GROUP  # number of groups; group j holds columns j, j + m, j + 2m, ...
-    block[:, n_cols:] = -torch.inf if largest else torch.inf
-    grouped = block.view(c, GROUP, m)  # (c, GROUP, m)
-    best = grouped.amax(1) if largest else grouped.amin(1)  # (c, m)
-    groups = best.topk(k, dim=1, largest=largest, sorted=False).indices  # (c, k)
-    cand = grouped.gather(2, groups[:, None, :].expand(c, GROUP, k))  # (c, GROUP, k)
-    scores, pos = cand.reshape(c, GROUP * k).topk(k, dim=1, largest=largest)  # (c, k)
-    cols = (pos // k) * m + groups.gather(1, pos % k)  # (c, k)
-    return scores, cols
-
-
-def _block_topk(block: Tensor, n_cols: int, k: int, largest: bool) -> tuple[Tensor, Tensor]:
-    if n_cols // GROUP >= 4 * k:
-        return _grouped_topk(block, n_cols, k, largest)
-    return block[:, :n_cols].topk(k, dim=1, largest=largest)  # (c, k) both
 
 
 def vector_topk(vectors: Tensor, readout: Readout, k: int, *, block_mb: float = 192) -> VectorTopK:
@@ -151,10 +125,10 @@ def vector_topk(vectors: Tensor, readout: Readout, k: int, *, block_mb: float = 
     cols = torch.empty(n, 2, k, dtype=torch.int64)
     for part in _chunks(n, rows):
         chunk = vectors[part].to(device=readout.device, dtype=readout.dtype)  # (c, d)
-        block = buffer[: chunk.shape[0]]  # (c, n_padded)
-        torch.matmul(chunk, readout.R_T, out=block)  # (c, n_padded)
+        block = buffer[: chunk.shape[0]]  # (c, n_cols)
+        torch.matmul(chunk, readout.R_T, out=block)  # (c, n_cols)
         for side, largest in ((0, True), (1, False)):
-            top_scores, top_cols = _block_topk(block, readout.n_cols, k, largest)
+            top_scores, top_cols = grouped_topk(block, k, largest=largest)  # (c, k) both
             scores[part, side] = top_scores.float().cpu()
             cols[part, side] = top_cols.cpu()
     return VectorTopK(scores=scores, cols=cols)

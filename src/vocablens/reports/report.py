@@ -80,8 +80,9 @@ def generate_report(
     try:
         data = compute_report(lm, cfg, progress=bar)
         folder = render_report(data, target, progress=bar)
-    finally:
-        bar.finish()
+    except BaseException:
+        bar.finish()  # close the bar; no closing line for a failed run
+        raise
     pages = len(layers)
     bar.finish(f"wrote {folder}/ ({pages} layer page{'s' if pages != 1 else ''}, "
                f"{size(folder_size(folder))}) in {duration(time.perf_counter() - start)}")  # fmt: skip
