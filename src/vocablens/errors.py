@@ -21,3 +21,12 @@ class InputError(VocabLensError):
 
 class ResultFileError(VocabLensError):
     """A results file that is missing, corrupt or of the wrong kind."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none).
+
+    Third-party errors (transformers, pyarrow) often span many lines; a vocablens message is one.
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -38,7 +38,7 @@ from vocablens.annotate.result import (
     empty_frame,
 )
 from vocablens.atomic import check_file_target
-from vocablens.errors import InputError, ResultFileError, VocabLensError
+from vocablens.errors import InputError, ResultFileError, VocabLensError, first_line
 from vocablens.layerspec import LayerSpec, parse_layers
 
 log = logging.getLogger(__name__)
@@ -124,8 +124,7 @@ def _read(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many kinds for a bad file
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ResultFileError(f"cannot read projections file {path}: {message}") from exc
+        raise ResultFileError(f"cannot read projections file {path}: {first_line(exc)}") from exc
 
 
 def _resolve_model(model: Any, manifest: dict[str, Any], device: Any = None) -> Any:

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from vocablens.atomic import atomic_path, check_file_target
-from vocablens.errors import InputError, ResultFileError
+from vocablens.errors import InputError, ResultFileError, first_line
 
 #: Label kinds (``label_kind`` column): a WordNet synset, a morphological class, a token kind.
 WORDNET, MORPHOLOGICAL, TOKEN_KIND = "wordnet", "morphological", "token-kind"
@@ -63,10 +63,13 @@ GENERATIVE_COLUMN = "generative_suggestion"
 _LISTS = ("explained_tokens", "top_tokens")
 
 
+def _schema(generative: bool) -> pa.Schema:
+    """:data:`SCHEMA`, with :data:`GENERATIVE_COLUMN` appended when ``generative``."""
+    return SCHEMA.append(pa.field(GENERATIVE_COLUMN, pa.string())) if generative else SCHEMA
+
+
 def _schema_of(frame: pd.DataFrame) -> pa.Schema:
-    if GENERATIVE_COLUMN in frame.columns:
-        return SCHEMA.append(pa.field(GENERATIVE_COLUMN, pa.string()))
-    return SCHEMA
+    return _schema(GENERATIVE_COLUMN in frame.columns)
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
@@ -191,12 +194,11 @@ class Annotations:
         try:
             table = pq.read_table(path)
         except Exception as exc:  # pyarrow raises many kinds for a bad file
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ResultFileError(f"cannot read annotations file {path}: {message}") from exc
+            raise ResultFileError(
+                f"cannot read annotations file {path}: {first_line(exc)}"
+            ) from exc
         names = [n for n in table.schema.names if n != GENERATIVE_COLUMN]
-        expected = SCHEMA
-        if GENERATIVE_COLUMN in table.schema.names:
-            expected = SCHEMA.append(pa.field(GENERATIVE_COLUMN, pa.string()))
+        expected = _schema(GENERATIVE_COLUMN in table.schema.names)
         if names != list(COLUMNS) or not table.schema.equals(expected):
             wrong = [f.name for f in expected if f.name not in table.schema.names]
             detail = f"missing {', '.join(wrong)}" if wrong else "other columns or types"
@@ -209,5 +211,4 @@ class Annotations:
 
 def empty_frame(generative: bool = False) -> pd.DataFrame:
     """An annotation table with no rows."""
-    schema = SCHEMA.append(pa.field(GENERATIVE_COLUMN, pa.string())) if generative else SCHEMA
-    return schema.empty_table().to_pandas()
+    return _schema(generative).empty_table().to_pandas()

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from vocablens.errors import ModelLoadError
+from vocablens.errors import ModelLoadError, first_line
 from vocablens.model.devices import resolve_device
 from vocablens.model.gguf_cache import cache_dir, gguf_cache_path
 from vocablens.model.view import ModelView
@@ -73,11 +73,6 @@ def alias_gguf(alias: str) -> Path:
     raise ModelLoadError(f"no {stem}*.gguf file inside the installed package {package}")
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 @contextlib.contextmanager
 def _quiet_transformers():
     """Silence transformers' and the hub client's progress bars and warnings for one load."""
@@ -110,7 +105,7 @@ def _dequantize(gguf: Path, dtype: torch.dtype) -> tuple[nn.Module, Any]:
             gguf.parent, gguf_file=gguf.name, local_files_only=True
         )
     except Exception as exc:  # transformers raises many kinds for a bad file
-        raise ModelLoadError(f"cannot read GGUF file {gguf}: {_first_line(exc)}") from exc
+        raise ModelLoadError(f"cannot read GGUF file {gguf}: {first_line(exc)}") from exc
     return model, tokenizer
 
 
@@ -153,7 +148,7 @@ def _load_dir(
         )
         tokenizer = AutoTokenizer.from_pretrained(path, **options)
     except (OSError, ValueError, KeyError) as exc:
-        raise ModelLoadError(f"cannot load model {str(path)!r}: {_first_line(exc)}") from exc
+        raise ModelLoadError(f"cannot load model {str(path)!r}: {first_line(exc)}") from exc
     return model, tokenizer
 
 
@@ -195,7 +190,7 @@ def _load_hub(name: str, dtype: torch.dtype, trust_remote_code: bool) -> tuple[n
             cause = exc.__cause__ or exc
             raise ModelLoadError(
                 f"cannot load model {name!r}: no local path of that name, and from the hub: "
-                f"{_first_line(cause)}"
+                f"{first_line(cause)}"
             ) from cause
     try:
         return _load_dir(name, dtype, trust_remote_code, local_files_only=True)

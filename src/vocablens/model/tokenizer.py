@@ -70,12 +70,11 @@ def byte_table() -> dict[str, int]:
 
     Printable Latin-1 bytes stand for themselves (``"a"`` → 0x61, ``"é"`` → 0xE9); the other 68
     (controls, space, 0x7F-0xA0, 0xAD) are shifted to U+0100 … (``"Ġ"`` → 0x20, ``"Ċ"`` → 0x0A).
+    The table is transformers' own (``bytes_to_unicode``), read only when first needed.
     """
-    kept = [*range(0x21, 0x7F), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
-    table = {chr(b): b for b in kept}
-    shifted = [b for b in range(256) if b not in table.values()]
-    table.update({chr(0x100 + n): b for n, b in enumerate(shifted)})
-    return table
+    from transformers.convert_slow_tokenizer import bytes_to_unicode
+
+    return {char: byte for byte, char in bytes_to_unicode().items()}
 
 
 def _decoder_types(tokenizer: Any) -> set[str]:
