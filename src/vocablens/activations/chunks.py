@@ -1,8 +1,9 @@
 """The corpus as a stream of tokenized windows, grouped into fixed chunks.
 
 Every document is tokenized (no special tokens; BOS prepended to each window with ``bos``) and
-cut into windows of at most ``seq_len`` tokens; windows are grouped in order into chunks of at
-most ``chunk_tokens`` padded tokens (rows × longest row). A recorded token's global position is
+cut into windows of at most ``seq_len`` tokens; windows are grouped into chunks of at most
+``chunk_tokens`` padded tokens (rows × longest row), sorted by length within pools of a few
+chunks so that rows of a chunk have similar lengths. A recorded token's global position is
 its place among all recorded tokens of the stream (BOS is never recorded), so positions, chunk
 boundaries and the chunks' batches are the same in every run over the same corpus and options:
 that is what makes resumed and sharded runs give identical results. ``max_tokens`` ends the
@@ -110,9 +111,31 @@ def _batch(index: int, rows: list[Window], bos: int | None, pad: int) -> Chunk:
     return Chunk(index, rows, input_ids, mask, torch.cat(select), torch.cat(positions))
 
 
+#: Windows are pooled this many chunks' worth at a time and sorted by length inside the pool,
+#: so that a chunk's rows have similar lengths (little padding).
+POOL_CHUNKS = 8
+
+
+def _pools(stream: Iterator[Window], tokens: int) -> Iterator[list[Window]]:
+    pool: list[Window] = []
+    size = 0
+    for window in stream:
+        pool.append(window)
+        size += len(window.ids)
+        if size >= tokens:
+            yield sorted(pool, key=lambda w: len(w.ids))  # stable: ties keep stream order
+            pool, size = [], 0
+    if pool:
+        yield sorted(pool, key=lambda w: len(w.ids))
+
+
 def chunks(stream: Iterator[Window], chunk_tokens: int, bos: int | None = None, pad: int = 0,
            owned=None) -> Iterator[Chunk]:  # fmt: skip
     """Group windows into chunks of at most ``chunk_tokens`` padded tokens.
+
+    Windows are taken :data:`POOL_CHUNKS` chunks' worth at a time and sorted by length within
+    that pool before grouping (the grouping is fixed by the stream, so every run forms the
+    same chunks).
 
     Args:
         stream: the windows, in order.
@@ -123,17 +146,20 @@ def chunks(stream: Iterator[Window], chunk_tokens: int, bos: int | None = None, 
             and skipped: a shard, or the chunks a resumed run has done); None: all.
     """
     extra = 0 if bos is None else 1
-    rows: list[Window] = []
-    longest = 0
     index = 0
-    for window in stream:
-        size = len(window.ids) + extra
-        if rows and (len(rows) + 1) * max(longest, size) > chunk_tokens:
+    for pool in _pools(stream, POOL_CHUNKS * chunk_tokens):
+        rows: list[Window] = []
+        longest = 0
+        for window in pool:
+            size = len(window.ids) + extra
+            if rows and (len(rows) + 1) * max(longest, size) > chunk_tokens:
+                if owned is None or owned(index):
+                    yield _batch(index, rows, bos, pad)
+                index += 1
+                rows, longest = [], 0
+            rows.append(window)
+            longest = max(longest, size)
+        if rows:
             if owned is None or owned(index):
                 yield _batch(index, rows, bos, pad)
             index += 1
-            rows, longest = [], 0
-        rows.append(window)
-        longest = max(longest, size)
-    if rows and (owned is None or owned(index)):
-        yield _batch(index, rows, bos, pad)

@@ -197,7 +197,7 @@ class _Run:
             with torch.inference_mode():
                 for chunk in chunks(self.stream(), self.config.chunk_tokens, self.bos, self.pad,
                                     owned):  # fmt: skip
-                    if int(chunk.positions[-1]) >= MAX_POSITIONS:
+                    if int(chunk.positions.max()) >= MAX_POSITIONS:
                         raise InputError("corpus longer than 2**32 tokens: use --max-tokens")
                     self.forward(chunk, states, edges)
                     self.save(states, chunk.index + 1)

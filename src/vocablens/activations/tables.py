@@ -10,9 +10,11 @@
   text the model saw before the token, at most ``context`` tokens, and up to ``context // 4``
   tokens of the text after it).
 
-Quantiles are estimated from the fixed histogram (:data:`~vocablens.activations.accumulate.EDGES`):
-the bin holding the quantile is found exactly and the value interpolated linearly inside it, so
-the estimate lies in the same bin as the exact quantile (10 bins per decade: within a factor
+Quantiles are estimated from the fixed histogram (:data:`~vocablens.activations.accumulate.EDGES`)
+of every 4th token (global position a multiple of
+:data:`~vocablens.activations.accumulate.HIST_EVERY`): the bin holding the quantile of that
+sample is found exactly and the value interpolated linearly inside it, so the estimate lies in
+the same bin as the sample's exact quantile (10 bins per decade: within a factor
 1.26 of it for magnitudes from 1e-4 to 1e4; the outer bins are bounded by the observed min and
 max).
 """
@@ -54,7 +56,7 @@ def _quantiles(hist: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 def stats_frame(layer: int, state: LayerState) -> pd.DataFrame:
     """The statistics table of one layer (see the module docstring)."""
-    values, _ = unpack(state.keys[:, 0])  # (2, d): the largest and the (negated) smallest
+    values, _ = unpack(state.keys[:, :, 0])  # (2, d): the largest and the (negated) smallest
     top, bottom = values[0].double().numpy(), -values[1].double().numpy()
     n = max(state.count, 1)
     s1, s2 = state.sums()
@@ -77,14 +79,14 @@ def top_rows(layer: int, state: LayerState) -> pd.DataFrame:
     """One layer's top-n as rows: ``layer, expert, index, sign, rank, activation, position``."""
     frames = []
     for side, sign in ((0, 1), (1, -1)):
-        keys = state.keys[side]  # (n, d)
+        keys = state.keys[side]  # (d, n)
         values, positions = unpack(keys)
-        rank, index = np.nonzero((keys != EMPTY).numpy())
+        index, rank = np.nonzero((keys != EMPTY).numpy())
         frames.append(pd.DataFrame({
             "layer": np.int32(layer), "expert": np.int32(-1), "index": index.astype(np.int32),
             "sign": np.int8(sign), "rank": rank.astype(np.int16),
-            "activation": sign * values.numpy()[rank, index],
-            "position": positions.numpy()[rank, index].astype(np.int64),
+            "activation": sign * values.numpy()[index, rank],
+            "position": positions.numpy()[index, rank].astype(np.int64),
         }))  # fmt: skip
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["index", "sign", "rank"], ascending=[True, False, True],
