@@ -100,16 +100,20 @@ def main() -> None:
     print(f"threads: {torch.get_num_threads()}")
     result = {"speed": speed(lm, args.tokens, args.chunk_tokens, args.top_n)}
     s = result["speed"]
-    print(f"speed: {s['tokens']} tokens ({s['padded_tokens']} padded), bare forward "
-          f"{s['bare_s']:.1f} s, ours {s['ours_s']:.1f} s + checkpoints {s['checkpoint_s']:.1f} s:"
-          f" {s['ratio']:.2f}x ({s['ratio_without_checkpoint']:.2f}x without checkpoints)")
+    print(
+        f"speed: {s['tokens']} tokens ({s['padded_tokens']} padded), bare forward "
+        f"{s['bare_s']:.1f} s, ours {s['ours_s']:.1f} s + checkpoints {s['checkpoint_s']:.1f} s:"
+        f" {s['ratio']:.2f}x ({s['ratio_without_checkpoint']:.2f}x without checkpoints)"
+    )
     result["run"] = whole_run(lm, args.tokens, args.chunk_tokens, args.top_n, args.k)
     r = result["run"]
     print(f"whole run: {r['seconds']:.1f} s, {r['bytes'] / 1e6:.1f} MB written")
     print("layer  sign  contexts  agreement  baseline")
     for row in r["agreement"]:
-        print(f"{row['layer']:5d}  {row['sign']:+4d}  {row['contexts']:8d}  {row['rate']:9.3f}"
-              f"  {row['baseline']:8.3f}")
+        print(
+            f"{row['layer']:5d}  {row['sign']:+4d}  {row['contexts']:8d}  {row['rate']:9.3f}"
+            f"  {row['baseline']:8.3f}"
+        )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
 

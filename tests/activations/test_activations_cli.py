@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+from act_helpers import model_dir, tables, write_corpus
 from click.testing import CliRunner
 
 from vocablens import load_model
@@ -15,7 +16,6 @@ from vocablens.activations.run import ActivationsConfig, activations_to_dir
 from vocablens.cli import main
 from vocablens.errors import InputError, UnsupportedModelError
 
-from act_helpers import model_dir, tables, write_corpus
 from tiny_models import tiny_model
 
 SMALL_CLI = ["--chunk-tokens", "64", "--seq-len", "16", "--top-n", "3", "--context", "4", "-q"]
@@ -117,11 +117,26 @@ def test_corpus_sources(tmp_path):
 
 
 def test_agreement_counts_next_tokens_in_the_value_top_k():
-    contexts = pd.DataFrame({"layer": 0, "expert": -1, "index": [0, 0, 1, 1, 1],
-                             "sign": [1, 1, 1, -1, -1], "next_token_id": [7, 8, 9, 9, -1]})
-    values = pd.DataFrame({"kind": "values", "layer": 0, "expert": -1,
-                           "index": [0, 0, 1, 1, 1, 1], "sign": [1, 1, 1, 1, -1, -1],
-                           "rank": [0, 1, 0, 1, 0, 1], "token_id": [7, 9, 8, 3, 9, 4]})
+    contexts = pd.DataFrame(
+        {
+            "layer": 0,
+            "expert": -1,
+            "index": [0, 0, 1, 1, 1],
+            "sign": [1, 1, 1, -1, -1],
+            "next_token_id": [7, 8, 9, 9, -1],
+        }
+    )
+    values = pd.DataFrame(
+        {
+            "kind": "values",
+            "layer": 0,
+            "expert": -1,
+            "index": [0, 0, 1, 1, 1, 1],
+            "sign": [1, 1, 1, 1, -1, -1],
+            "rank": [0, 1, 0, 1, 0, 1],
+            "token_id": [7, 9, 8, 3, 9, 4],
+        }
+    )
     got = agreement(contexts, values, k=2).set_index("sign")
     assert got.loc[1, "rate"] == pytest.approx(1 / 3) and got.loc[1, "contexts"] == 3
     assert got.loc[-1, "rate"] == 1.0 and got.loc[-1, "contexts"] == 1  # the -1 row is left out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from act_helpers import SMALL, model_dir, run, tables, write_corpus
 
 from vocablens import load_model
 from vocablens.activations.accumulate import EDGES, HIST_EVERY
@@ -19,8 +20,6 @@ from vocablens.activations.chunks import chunks, tokenized_documents, windows
 from vocablens.activations.corpus import open_corpus
 from vocablens.activations.tables import QUANTILE_COLUMNS, QUANTILES
 from vocablens.model.families import module_at
-
-from act_helpers import SMALL, model_dir, run, tables, write_corpus
 
 DOWN = {"llama": "model.layers.{}.mlp.down_proj", "gpt2": "transformer.h.{}.mlp.c_proj",
         "opt": "model.decoder.layers.{}.fc2"}  # fmt: skip
@@ -34,7 +33,7 @@ def reference_matrix(lm, corpus, layer: int, **options) -> tuple[np.ndarray, np.
     stream = windows(docs, options["seq_len"], options.get("max_tokens"))
     for chunk in chunks(stream, options["chunk_tokens"]):
         seen = []
-        handle = module.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+        handle = module.register_forward_pre_hook(lambda m, args, seen=seen: seen.append(args[0]))
         try:
             with torch.inference_mode():
                 lm.model(input_ids=chunk.input_ids, attention_mask=chunk.attention_mask,
@@ -107,7 +106,7 @@ def test_contexts_are_the_tokens_the_model_saw(tmp_path):
         seen = []
         module = module_at(lm.model, DOWN["llama"].format(row.layer))
         model64 = lm.model.double()
-        handle = module.register_forward_pre_hook(lambda m, args: seen.append(args[0]))
+        handle = module.register_forward_pre_hook(lambda m, args, seen=seen: seen.append(args[0]))
         try:
             with torch.inference_mode():
                 model64(input_ids=ids, use_cache=False)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import html
 
 import pytest
+from act_helpers import model_dir, run, write_corpus
 from click.testing import CliRunner
 
 from vocablens.activations.files import read_activations
 from vocablens.cli import main
 from vocablens.errors import ResultFileError
 from vocablens.reports import generate_report
-
-from act_helpers import model_dir, run, write_corpus
 
 FAST = dict(annotate=False, umap=False, ov=False, progress=False)
 

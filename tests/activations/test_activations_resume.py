@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 import pytest
+from act_helpers import SMALL, assert_same_run, model_dir, run, write_corpus
 
 from vocablens.activations import files
 
-from act_helpers import SMALL, assert_same_run, model_dir, run, write_corpus
 from tiny_models import single_thread
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")

@@ -177,8 +177,11 @@ class _Run:
             flat = coefficients.reshape(rows * width, -1)  # (rows * pos, d_mlp)
             states[layer].update(flat.index_select(0, select), positions, edges)
 
-        kwargs = {"input_ids": chunk.input_ids.to(device),
-                  "attention_mask": chunk.attention_mask.to(device), "use_cache": False}
+        kwargs = {
+            "input_ids": chunk.input_ids.to(device),
+            "attention_mask": chunk.attention_mask.to(device),
+            "use_cache": False,
+        }
         with capture_coefficients(view, self.layers, sink):
             try:  # the logits are not needed: keep the model's head to one position
                 view.model(**kwargs, logits_to_keep=1)
@@ -216,17 +219,18 @@ def _start_manifest(config: ActivationsConfig, lm: LoadedModel, corpus: Corpus,
                     layers: list[int], world: int) -> dict[str, Any]:  # fmt: skip
     """The manifest of this run; checks a folder's earlier run is the same run."""
     out = Path(config.out)
-    manifest = {
+    fingerprint = corpus.fingerprint()
+    manifest: dict[str, Any] = {
         "format": files.FORMAT, "format_version": files.FORMAT_VERSION,
         "model": config.model_name(), "model_card": lm.view.describe(),
-        "corpus": {**corpus.describe(), "fingerprint": corpus.fingerprint()},
+        "corpus": {**corpus.describe(), "fingerprint": fingerprint},
         "options": config.options(layers), "processes": world, "complete": False,
         "versions": _versions(),
     }  # fmt: skip
     if (out / files.MANIFEST).exists():
         old = files.read_manifest(out)
         same = all(old.get(key) == manifest[key] for key in ("model", "options"))
-        if not same or old.get("corpus", {}).get("fingerprint") != manifest["corpus"]["fingerprint"]:
+        if not same or old.get("corpus", {}).get("fingerprint") != fingerprint:
             raise InputError(f"{out} holds activations of another model, corpus or options; "
                              "use a new --out folder or repeat the original options")  # fmt: skip
         if old.get("complete"):

@@ -21,8 +21,13 @@ from vocablens.cli import options
               help="Tokens of text kept before each top token.")  # fmt: skip
 @click.option("--top-n", type=click.IntRange(min=1), default=20, show_default=True,
               help="Top-activating contexts kept per neuron and sign.")  # fmt: skip
-@click.option("--seq-len", type=click.IntRange(min=1), default=128, show_default=True,
-              help="Longest model input; documents are cut into windows of this length.")
+@click.option(
+    "--seq-len",
+    type=click.IntRange(min=1),
+    default=128,
+    show_default=True,
+    help="Longest model input; documents are cut into windows of this length.",
+)
 @click.option("--chunk-tokens", type=click.IntRange(min=1), default=4096, show_default=True,
               help="Padded tokens per forward pass and per checkpoint.")  # fmt: skip
 @click.option("--field", default="text", show_default=True,

@@ -34,8 +34,12 @@ from vocablens.cli import options
 @click.option("--no-annotate", is_flag=True, help="Skip concept labels.")
 @click.option("--no-umap", is_flag=True, help="Skip the UMAP figures.")
 @click.option("--no-ov", is_flag=True, help="Skip the attention heads' OV projections.")
-@click.option("--activations", default=None, metavar="DIR",
-              help="A finished 'vocablens activations' folder: top contexts on layer pages.")
+@click.option(
+    "--activations",
+    default=None,
+    metavar="DIR",
+    help="A finished 'vocablens activations' folder: top contexts on layer pages.",
+)
 @options.bos
 @options.truncate
 @options.device

@@ -41,8 +41,11 @@ def _tail(prefix: str) -> str:
 
 def context_rows(contexts: pd.DataFrame | None, layer: int,
                  values: dict[tuple, list[tuple]], k: int) -> list[dict[str, Any]]:  # fmt: skip
-    """One row per neuron of ``layer``: its top contexts per sign, flagged where the next token
-    is among the value vector's top-``k`` tokens on that sign (Geva et al. 2020)."""
+    """One row per neuron of ``layer``: its top contexts per sign.
+
+    A context is flagged ``hit`` where its next token is among the value vector's top-``k``
+    tokens on that sign (Geva et al. 2020).
+    """
     if contexts is None:
         return []
     rows = []

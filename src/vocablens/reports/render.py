@@ -190,9 +190,13 @@ def _context_args(data: ReportData, layer: int, values: Any) -> dict[str, Any]:
     if data.contexts is None:
         return {"contexts": None}
     k = data.agree_k or data.config.table_k
-    return {"contexts": acts.context_rows(data.contexts, layer, values, k),
-            "agreement": acts.agreement_rows(data.agreement, layer), "agree_k": k,
-            "n_contexts": acts.SHOWN_CONTEXTS, "contexts_source": str(data.config.activations)}
+    return {
+        "contexts": acts.context_rows(data.contexts, layer, values, k),
+        "agreement": acts.agreement_rows(data.agreement, layer),
+        "agree_k": k,
+        "n_contexts": acts.SHOWN_CONTEXTS,
+        "contexts_source": str(data.config.activations),
+    }
 
 
 def _version() -> str:
