@@ -34,6 +34,12 @@ from vocablens.cli import options
 @click.option("--no-annotate", is_flag=True, help="Skip concept labels.")
 @click.option("--no-umap", is_flag=True, help="Skip the UMAP figures.")
 @click.option("--no-ov", is_flag=True, help="Skip the attention heads' OV projections.")
+@click.option(
+    "--activations",
+    default=None,
+    metavar="DIR",
+    help="A finished 'vocablens activations' folder: top contexts on layer pages.",
+)
 @options.bos
 @options.truncate
 @options.device
@@ -65,6 +71,7 @@ def command(**opts) -> None:
         ov=not opts["no_ov"],
         bos=opts["bos"],
         truncate=opts["truncate"],
+        activations=opts["activations"],
     ).check()
     check_target(check_folder_target(opts["out"]))  # before loading the model
     lm = load_model(opts["model"], device=opts["device"])

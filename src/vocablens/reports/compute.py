@@ -161,15 +161,32 @@ def compute_report(
                     with steps.step(f"OV layer {layer}", "OV projections"):
                         tables += heads.ov(layer)
                 ov = heads.result(tables).to_pandas()
+        contexts, agreement, agree_k = _corpus_run(config, lm, layers, notes)
     finally:
         if steps is not progress:
             steps.finish()
     return ReportData(
+        contexts=contexts, agreement=agreement, agree_k=agree_k,
         model_name=lm.name, card=card, config=config, layers=layers, lens=lens, values=values,
         annotations=annotations, umap=umap_coords, ov=ov, notes=notes,
         timings=dict(steps.timings),
         created=dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
     )  # fmt: skip
+
+
+def _corpus_run(config: ReportConfig, lm: LoadedModel, layers: list[int],
+                notes: list[str]) -> tuple[Any, Any, int]:  # fmt: skip
+    """The top contexts and agreement of ``config.activations`` (None, None, 0 without one)."""
+    if config.activations is None:
+        return None, None, 0
+    from vocablens.reports.activation_rows import load_contexts
+
+    contexts, agreement, model = load_contexts(config.activations, layers)
+    if model != lm.name:
+        notes.append(f"The top-activating contexts come from a run of {model!r}, "
+                     f"not of {lm.name!r}.")  # fmt: skip
+    k = 0 if agreement is None or not len(agreement) else int(agreement["k"].iloc[0])
+    return contexts, agreement, k
 
 
 def _annotate(

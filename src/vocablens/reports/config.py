@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from vocablens.errors import InputError
 from vocablens.layerspec import parse_layers
@@ -39,6 +41,9 @@ class ReportConfig:
         bos: prepend the BOS token to every prompt.
         truncate: cut prompts longer than the model's context instead of failing.
         title: the report's title; None: the model's name.
+        activations: a finished corpus run's folder (``vocablens activations --out``): layer
+            pages then show each neuron's top-activating contexts and the layer's agreement
+            rate; None: no contexts.
     """
 
     prompts: Sequence[Prompt] = field(default_factory=list)
@@ -58,6 +63,7 @@ class ReportConfig:
     bos: bool = False
     truncate: bool = False
     title: str | None = None
+    activations: str | os.PathLike[str] | None = None
 
     def check(self) -> ReportConfig:
         """Check the values; returns self.
@@ -75,4 +81,8 @@ class ReportConfig:
             if isinstance(prompt, str) and not prompt.strip():
                 raise InputError("empty prompt")
         self.layers = parse_layers(self.layers)
+        if self.activations is not None:
+            from vocablens.activations.files import read_manifest
+
+            read_manifest(Path(self.activations))  # a missing or foreign folder fails here
         return self

@@ -168,6 +168,7 @@ def _layer_page(data: ReportData, i: int, template: Any, common: dict[str, Any],
     before, after = views.neighbours(data.layers, i)
     page = views.layer_page(layer)
     html = template.render(
+        **_context_args(data, layer, values),
         **common, layer=layer, lens=views.lens_rows(data, layer), neurons=neurons,
         concepts=concepts, polysemantic=polysemantic, n_confident=n_confident,
         umap_png=umap_png, heads=heads, shown_rows=cfg.table_rows,
@@ -180,6 +181,22 @@ def _layer_page(data: ReportData, i: int, template: Any, common: dict[str, Any],
         "confident": n_confident / len(neurons) if neurons else float("nan"),
         "n_polysemantic": len(polysemantic), "concepts": concepts[:3], "n_heads": len(heads),
     }  # fmt: skip
+
+
+def _context_args(data: ReportData, layer: int, values: Any) -> dict[str, Any]:
+    """The layer page's top-contexts section (None when the report has no corpus run)."""
+    from vocablens.reports import activation_rows as acts
+
+    if data.contexts is None:
+        return {"contexts": None}
+    k = data.agree_k or data.config.table_k
+    return {
+        "contexts": acts.context_rows(data.contexts, layer, values, k),
+        "agreement": acts.agreement_rows(data.agreement, layer),
+        "agree_k": k,
+        "n_contexts": acts.SHOWN_CONTEXTS,
+        "contexts_source": str(data.config.activations),
+    }
 
 
 def _version() -> str:

@@ -40,6 +40,12 @@ class ReportData:
             ``index``, ``x``, ``y``, ``label``, ``label_kind``), or None.
         ov: attention-head OV projections in the long layout (kinds ``"ov"``: token pairs, with
             ``src_token``; ``"ov_promoted"``: the head's most promoted tokens), or None.
+        contexts: the top-activating contexts of a corpus run (``config.activations``), a few
+            per neuron and sign (:attr:`vocablens.activations.files.Activations.contexts`
+            columns), or None.
+        agreement: that run's Geva et al. agreement per layer and sign
+            (:data:`vocablens.activations.agreement.AGREEMENT_COLUMNS`), or None.
+        agree_k: the value top-k the agreement used (0: none).
         notes: remarks shown on the index page (what was skipped, and why).
         timings: seconds spent per computation step.
         created: when the data was computed (ISO 8601).
@@ -54,6 +60,9 @@ class ReportData:
     annotations: Annotations | None = None
     umap: pd.DataFrame | None = None
     ov: pd.DataFrame | None = None
+    contexts: pd.DataFrame | None = None
+    agreement: pd.DataFrame | None = None
+    agree_k: int = 0
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     created: str = ""

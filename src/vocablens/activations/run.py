@@ -1,0 +1,322 @@
+"""Resumable corpus runs into a folder: :class:`ActivationsConfig` → :func:`activations_to_dir`.
+
+The corpus is streamed through the model in fixed chunks (:mod:`vocablens.activations.chunks`);
+a forward pre-hook on each block's down projection hands every layer's neuron coefficients to
+its running state (:mod:`vocablens.activations.accumulate`), so memory does not grow with the
+corpus. After every chunk the state is checkpointed (``checkpoint/``, written atomically): a run
+that is killed and started again with the same options resumes after the last finished chunk
+and gives the same result as an uninterrupted one. Under ``torchrun`` each process takes every
+``world``-th chunk and rank 0 merges the states exactly (:mod:`vocablens.activations.distributed`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from vocablens.activations import files
+from vocablens.activations.accumulate import EDGES, MAX_POSITIONS, LayerState
+from vocablens.activations.chunks import chunks, tokenized_documents, windows
+from vocablens.activations.corpus import Corpus, open_corpus
+from vocablens.activations.distributed import Shard, barrier, gather_states, join, leave
+from vocablens.activations.tables import context_rows, contexts_frame, stats_frame, top_rows
+from vocablens.atomic import atomic_path, check_folder_target
+from vocablens.errors import InputError
+from vocablens.layerspec import LayerSpec, layer_list, parse_layers
+from vocablens.model.devices import resolve_device, resolve_dtype
+from vocablens.model.loading import LoadedModel, load_model
+from vocablens.model.neurons import capture_coefficients, check_coefficients
+from vocablens.project.run import _versions
+from vocablens.tokens import token_strings
+
+__all__ = ["ActivationsConfig", "activations_to_dir"]
+
+
+@dataclass(frozen=True)
+class ActivationsConfig:
+    """Options of a corpus run (what ``vocablens activations`` builds from its arguments).
+
+    Attributes:
+        model: a model spec for :func:`~vocablens.model.loading.load_model`, or a
+            ``LoadedModel``.
+        out: output folder.
+        corpus: the corpus (:func:`~vocablens.activations.corpus.open_corpus`); None: the
+            embedded WordNet glosses.
+        field: the text field of JSONL, Parquet and dataset corpora.
+        layers: layer spec (``"0-5"``, a list); None: every layer.
+        max_tokens: stop after this many tokens; None: the whole corpus.
+        context: tokens of text kept before each top token (and ``context // 4`` after).
+        top_n: contexts kept per neuron and sign.
+        seq_len: longest model input (documents are cut into windows of this many tokens).
+        chunk_tokens: padded tokens per forward pass and per checkpoint.
+        bos: prepend the BOS token to every window (never recorded).
+        device: where to compute; None: where a loaded model is, the CPU for a spec. Under
+            ``torchrun``, ``cuda`` means each process's ``cuda:LOCAL_RANK``.
+        dtype: weights dtype name: float32, bfloat16 or float16.
+        agree_k: top value tokens of the Geva et al. agreement (0: not computed).
+        progress: show a progress bar in tokens.
+    """
+
+    model: str | LoadedModel
+    out: Path
+    corpus: str | Path | None = None
+    field: str = "text"
+    layers: LayerSpec = None
+    max_tokens: int | None = None
+    context: int = 64
+    top_n: int = 20
+    seq_len: int = 128
+    chunk_tokens: int = 4096
+    bos: bool = False
+    device: str | None = None
+    dtype: str = "float32"
+    agree_k: int = 10
+    progress: bool = True
+
+    def check(self) -> ActivationsConfig:
+        """The checks that need no model: output folder, corpus, numbers, layers, device, dtype.
+
+        Returns:
+            self.
+
+        Raises:
+            InputError: a bad value (named in the message).
+        """
+        check_folder_target(self.out)
+        for name in ("context", "top_n", "seq_len", "chunk_tokens", "max_tokens", "agree_k"):
+            value = getattr(self, name)
+            low = 0 if name == "agree_k" else 1
+            if value is None and name == "max_tokens":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InputError(f"{name} must be an integer ≥ {low}, got {value!r}")
+        if self.seq_len + self.bos > self.chunk_tokens:
+            raise InputError(f"chunk_tokens ({self.chunk_tokens}) must hold one window "
+                             f"(seq_len {self.seq_len}{' + BOS' if self.bos else ''})")  # fmt: skip
+        parse_layers(self.layers)
+        resolve_dtype(self.dtype)
+        if self.device is not None:
+            resolve_device(self.device)
+        open_corpus(self.corpus, self.field)
+        return self
+
+    def model_name(self) -> str:
+        """The model's name as the manifest records it."""
+        return self.model.name if isinstance(self.model, LoadedModel) else str(self.model)
+
+    def options(self, layers: list[int]) -> dict[str, Any]:
+        """The options that change results (a restart must repeat them to resume)."""
+        return {"layers": layers, "max_tokens": self.max_tokens, "context": self.context,
+                "top_n": self.top_n, "seq_len": self.seq_len, "chunk_tokens": self.chunk_tokens,
+                "bos": self.bos, "dtype": self.dtype, "field": self.field,
+                "agree_k": self.agree_k}  # fmt: skip
+
+
+def _device(config: ActivationsConfig, shard_local: int) -> torch.device | None:
+    if config.device is None:
+        return None
+    device = resolve_device(config.device)
+    if device.type == "cuda" and device.index is None:
+        device = resolve_device(f"cuda:{shard_local}")
+    return device
+
+
+class _Run:
+    """One process's part of a run: the stream, the states, the checkpoint."""
+
+    def __init__(self, config: ActivationsConfig, lm: LoadedModel, corpus: Corpus,
+                 layers: list[int], shard: Shard):  # fmt: skip
+        self.config, self.lm, self.corpus, self.layers, self.shard = (
+            config, lm, corpus, layers, shard)  # fmt: skip
+        self.out = Path(config.out)
+        tok = lm.tokenizer
+        self.bos = tok.bos_token_id if config.bos else None
+        if config.bos and self.bos is None:
+            raise InputError("the tokenizer has no BOS token; run without --bos")
+        self.pad = tok.pad_token_id if tok.pad_token_id is not None else 0
+        self.checkpoint = self.out / files.CHECKPOINTS / f"rank{shard.rank}of{shard.world}.npz"
+
+    def stream(self):
+        docs = tokenized_documents(self.corpus.documents(), self.lm.tokenizer)
+        return windows(docs, self.config.seq_len, self.config.max_tokens)
+
+    def load(self) -> tuple[dict[int, LayerState], int]:
+        """The checkpointed states and the next chunk, or empty states and 0."""
+        d_mlp = {layer: self.lm.view.mlp(layer).d_mlp for layer in self.layers}
+        if not self.checkpoint.is_file():
+            return {ly: LayerState.empty(d_mlp[ly], self.config.top_n) for ly in self.layers}, 0
+        with np.load(self.checkpoint) as arrays:
+            meta = json.loads(str(arrays["meta"]))
+            states = {ly: LayerState.from_arrays(arrays, f"l{ly}_") for ly in self.layers}
+        return states, int(meta["next_chunk"])
+
+    def save(self, states: dict[int, LayerState], next_chunk: int) -> None:
+        arrays: dict[str, Any] = {"meta": np.array(json.dumps({"next_chunk": next_chunk}))}
+        for layer, state in states.items():
+            arrays.update(state.to_arrays(f"l{layer}_"))
+        with atomic_path(self.checkpoint) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    def forward(self, chunk, states: dict[int, LayerState], edges: torch.Tensor) -> None:
+        """Run one chunk through the model, feeding every layer's coefficients to its state."""
+        view, device = self.lm.view, self.lm.device
+        rows, width = chunk.input_ids.shape
+        select = chunk.select.to(device)
+        positions = chunk.positions.to(device)
+
+        def sink(layer: int, coefficients: torch.Tensor) -> None:
+            flat = coefficients.reshape(rows * width, -1)  # (rows * pos, d_mlp)
+            states[layer].update(flat.index_select(0, select), positions, edges)
+
+        kwargs = {
+            "input_ids": chunk.input_ids.to(device),
+            "attention_mask": chunk.attention_mask.to(device),
+            "use_cache": False,
+        }
+        with capture_coefficients(view, self.layers, sink):
+            try:  # the logits are not needed: keep the model's head to one position
+                view.model(**kwargs, logits_to_keep=1)
+            except TypeError:
+                view.model(**kwargs)
+
+    def run(self) -> dict[int, LayerState]:
+        states, start = self.load()
+        edges = torch.tensor(EDGES, dtype=torch.float32, device=self.lm.device)
+        done = next(iter(states.values())).count
+        total = self.config.max_tokens if self.shard.world == 1 else None
+        bar = tqdm(total=total, initial=done, unit="tok", unit_scale=True, desc="activations",
+                   disable=not self.config.progress or self.shard.rank != 0)  # fmt: skip
+        owned = lambda c: c >= start and self.shard.owns(c)  # noqa: E731
+        try:
+            with torch.inference_mode():
+                for chunk in chunks(self.stream(), self.config.chunk_tokens, self.bos, self.pad,
+                                    owned):  # fmt: skip
+                    if int(chunk.positions.max()) >= MAX_POSITIONS:
+                        raise InputError("corpus longer than 2**32 tokens: use --max-tokens")
+                    self.forward(chunk, states, edges)
+                    self.save(states, chunk.index + 1)
+                    bar.update(len(chunk.select))
+                    after_chunk(chunk.index)
+        finally:
+            bar.close()
+        return states
+
+
+def after_chunk(index: int) -> None:
+    """Called after each finished chunk (a seam for tests that kill a run mid-way)."""
+
+
+def _start_manifest(config: ActivationsConfig, lm: LoadedModel, corpus: Corpus,
+                    layers: list[int], world: int) -> dict[str, Any]:  # fmt: skip
+    """The manifest of this run; checks a folder's earlier run is the same run."""
+    out = Path(config.out)
+    fingerprint = corpus.fingerprint()
+    manifest: dict[str, Any] = {
+        "format": files.FORMAT, "format_version": files.FORMAT_VERSION,
+        "model": config.model_name(), "model_card": lm.view.describe(),
+        "corpus": {**corpus.describe(), "fingerprint": fingerprint},
+        "options": config.options(layers), "processes": world, "complete": False,
+        "versions": _versions(),
+    }  # fmt: skip
+    if (out / files.MANIFEST).exists():
+        old = files.read_manifest(out)
+        same = all(old.get(key) == manifest[key] for key in ("model", "options"))
+        if not same or old.get("corpus", {}).get("fingerprint") != fingerprint:
+            raise InputError(f"{out} holds activations of another model, corpus or options; "
+                             "use a new --out folder or repeat the original options")  # fmt: skip
+        if old.get("complete"):
+            return old
+        if old.get("processes") != world and (out / files.CHECKPOINTS).is_dir():
+            raise InputError(f"{out} holds a run of {old.get('processes')} processes; resume it "
+                             "with as many, or use a new --out folder")  # fmt: skip
+    return manifest
+
+
+def _finish(run: _Run, states: dict[int, LayerState], manifest: dict[str, Any]) -> None:
+    """Rank 0: write the tables, the agreement and the complete manifest; drop checkpoints."""
+    config, lm, out = run.config, run.lm, run.out
+    stats = pd.concat([stats_frame(ly, states[ly]) for ly in run.layers], ignore_index=True)
+    tops = pd.concat([top_rows(ly, states[ly]) for ly in run.layers], ignore_index=True)
+    names = lambda ids: token_strings(lm.tokenizer, ids, readable=False)  # noqa: E731
+    wanted = set(tops["position"].tolist())
+    found = context_rows(run.stream(), wanted, lm.tokenizer, config.context, names)
+    joined = contexts_frame(tops, found)
+    text_columns = ["position", "doc", "doc_position", "token_id", "token", "next_token_id",
+                    "next_token", "prefix", "suffix"]  # fmt: skip
+    texts = joined[text_columns].drop_duplicates("position").sort_values("position")
+    files.write_frame(stats, out / files.STATS)
+    files.write_frame(tops, out / files.TOP)
+    files.write_frame(texts.reset_index(drop=True), out / files.CONTEXTS)
+    if config.agree_k:
+        from vocablens.activations.agreement import agreement_for
+
+        files.write_frame(agreement_for(lm, joined, config.agree_k), out / files.AGREEMENT)
+    manifest.update(complete=True, tokens=int(next(iter(states.values())).count),
+                    updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))  # fmt: skip
+    files.write_manifest(out, manifest)
+    shutil.rmtree(out / files.CHECKPOINTS, ignore_errors=True)
+
+
+def activations_to_dir(config: ActivationsConfig) -> Path:
+    """Stream a corpus through a model into ``config.out`` (see the module docstring).
+
+    A folder holding an unfinished run with the same model, corpus and options is resumed; a
+    finished one is left as it is. Read the result with
+    :func:`~vocablens.activations.files.read_activations`.
+
+    Returns:
+        The output folder.
+
+    Raises:
+        InputError: bad options, an empty corpus, or ``out`` holds another run.
+        ModelLoadError, UnsupportedModelError: the model cannot be used (mixture-of-experts
+            models are refused: see :mod:`vocablens.model.neurons`).
+    """
+    config.check()  # before loading the model: a refused run costs a second, writes nothing
+    corpus = open_corpus(config.corpus, config.field)
+    import os
+
+    shard = join(_device(config, int(os.environ.get("LOCAL_RANK", "0"))))
+    try:
+        return _run_shard(config, corpus, shard)
+    finally:
+        leave(shard)
+
+
+def _run_shard(config: ActivationsConfig, corpus: Corpus, shard: Shard) -> Path:
+    device = _device(config, shard.local_rank)
+    lm = load_model(config.model, device=device, dtype=resolve_dtype(config.dtype))
+    check_coefficients(lm.view)
+    layers = layer_list(config.layers, lm.view.n_layers)
+    run = _Run(config, lm, corpus, layers, shard)
+    if next(run.stream(), None) is None:
+        raise InputError(f"the corpus {corpus.source} holds no text (no tokens)")
+    out = Path(config.out)
+    manifest = _start_manifest(config, lm, corpus, layers, shard.world)
+    if manifest.get("complete"):
+        return out
+    barrier(shard)  # every rank has checked the folder before rank 0 writes into it
+    created = not out.exists()
+    try:
+        if shard.rank == 0:
+            out.mkdir(parents=True, exist_ok=True)
+            files.write_manifest(out, manifest)
+        barrier(shard)
+        states = gather_states(shard, run.run())
+        if shard.rank == 0:
+            _finish(run, states, manifest)
+        barrier(shard)
+    except BaseException:
+        if created and shard.rank == 0 and not (out / files.CHECKPOINTS).is_dir():
+            shutil.rmtree(out, ignore_errors=True)  # nothing finished: leave no folder behind
+        raise
+    return out
