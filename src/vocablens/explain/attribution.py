@@ -55,6 +55,30 @@ def check_position(position: int, n_tokens: int) -> int:
     return int(position) % n_tokens
 
 
+def token_id(token: str | int | None, tokenizer: Any, vocab_size: int, what: str) -> int | None:
+    """The id of a one-token ``token`` (the lens's check), refusing text the tokenizer does not know.
+
+    Raises:
+        InputError: not one token (:func:`vocablens.lens.inputs.target_id`), or text that reads as
+            the tokenizer's unknown token.
+    """
+    try:
+        found = inputs.target_id(token, tokenizer, vocab_size)
+    except InputError as exc:
+        raise InputError(str(exc).replace("target", what, 1)) from None
+    unk = getattr(tokenizer, "unk_token_id", None)
+    if (
+        isinstance(token, str)
+        and found is not None
+        and found == unk
+        and token != tokenizer.unk_token
+    ):
+        raise InputError(
+            f"{what} {token!r} is not in the vocabulary (it reads as the unknown token)"
+        )
+    return found
+
+
 def _float(x: Tensor) -> float:
     return float(x.detach().cpu())
 
@@ -165,8 +189,8 @@ def explain(
     ids = inputs.tokenize(prompt, tokenizer, view.W_E.shape[0], view.context_length, bos=bos,
                           truncate=truncate)  # fmt: skip
     pos = check_position(position, len(ids))
-    target_id = inputs.target_id(target, tokenizer, view.vocab_size)
-    contrast_id = inputs.target_id(contrast, tokenizer, view.vocab_size)
+    target_id = token_id(target, tokenizer, view.vocab_size, "target")
+    contrast_id = token_id(contrast, tokenizer, view.vocab_size, "contrast")
     labels = label_lookup(annotations)
 
     store, logits = _forward(lm, ids, pos)

@@ -43,13 +43,16 @@ def label_lookup(source: Any) -> dict[LabelKey, tuple[str, str]]:
     """``(layer, expert, index, sign) -> (label, label_kind)`` of the labelled value vectors.
 
     Args:
-        source: see :func:`read_annotations`; None gives an empty lookup.
+        source: see :func:`read_annotations`, or a lookup this function returned (kept as it
+            is); None gives an empty lookup.
 
     Raises:
         InputError: the table lacks ``layer``, ``index``, ``sign`` or ``label``.
     """
     if source is None:
         return {}
+    if isinstance(source, dict):
+        return source
     frame = read_annotations(source)
     missing = [c for c in ("layer", "index", "sign", "label") if c not in frame.columns]
     if missing:
