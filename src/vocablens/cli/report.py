@@ -34,6 +34,7 @@ from vocablens.cli import options
 @click.option("--no-annotate", is_flag=True, help="Skip concept labels.")
 @click.option("--no-umap", is_flag=True, help="Skip the UMAP figures.")
 @click.option("--no-ov", is_flag=True, help="Skip the attention heads' OV projections.")
+@click.option("--no-explain", is_flag=True, help="Skip the explain page of each prompt.")
 @options.bos
 @options.truncate
 @options.device
@@ -63,6 +64,7 @@ def command(**opts) -> None:
         annotate=not opts["no_annotate"],
         umap=not opts["no_umap"],
         ov=not opts["no_ov"],
+        explain=not opts["no_explain"],
         bos=opts["bos"],
         truncate=opts["truncate"],
     ).check()

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from vocablens.annotate.result import Annotations
+    from vocablens.explain.result import Explanation
     from vocablens.lens.result import LensResult
 
 
@@ -40,6 +41,9 @@ class ReportData:
             ``index``, ``x``, ``y``, ``label``, ``label_kind``), or None.
         ov: attention-head OV projections in the long layout (kinds ``"ov"``: token pairs, with
             ``src_token``; ``"ov_promoted"``: the head's most promoted tokens), or None.
+        explanations: per prompt, the direct logit attribution of its last position's prediction
+            (:class:`~vocablens.explain.result.Explanation`, numbers only; None for a prompt that
+            could not be explained), or None.
         notes: remarks shown on the index page (what was skipped, and why).
         timings: seconds spent per computation step.
         created: when the data was computed (ISO 8601).
@@ -54,6 +58,7 @@ class ReportData:
     annotations: Annotations | None = None
     umap: pd.DataFrame | None = None
     ov: pd.DataFrame | None = None
+    explanations: list[Explanation | None] | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     created: str = ""
