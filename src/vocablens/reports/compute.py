@@ -186,7 +186,7 @@ def explain_prompts(
     """
     from vocablens.explain import explain
 
-    out = []
+    out: list[Any] = []
     for p, prompt in enumerate(prompts):
         try:
             out.append(explain(lm, prompt, bos=config.bos, truncate=config.truncate,
