@@ -126,7 +126,8 @@ def test_compute_report_data(tiny):
 
 def test_report_html_is_safe(report):
     pages = sorted(report.glob("*.html"))
-    assert [p.name for p in pages] == ["index.html", "layer_000.html", "layer_001.html"]
+    explained = [f"explain_{p:02d}.html" for p in range(len(PROMPTS))]  # one page per prompt
+    assert [p.name for p in pages] == [*explained, "index.html", "layer_000.html", "layer_001.html"]
     seen = ""
     for page in pages:
         html = page.read_text(encoding="utf-8")
@@ -204,10 +205,11 @@ def test_progress_in_a_log(tiny, tmp_path, monkeypatch):
     lines = text.splitlines()
     steps = [line for line in lines if line.startswith("report [")]
     total = int(steps[0].split("/")[1].split()[0])
-    # one run, one total: lens, values x2, annotation x2, OV x2; figures 2 + 2, pages 2 + 2
-    assert total == 1 + 2 * 3 + 4 + 4
+    # one run, one total: lens, values x2, annotation x2, OV x2, explain; figures 2 + 2,
+    # pages 2 + 2 + explain pages
+    assert total == 1 + 2 * 3 + 1 + 4 + 5
     assert all(f"/{total} " in line for line in steps)  # the total never changes
-    assert len(steps) == 1 + 2 + 1 + 2 + 4 + 4  # one line per step (annotation: one step)
+    assert len(steps) == 1 + 2 + 1 + 2 + 1 + 4 + 5  # one line per step (annotation: one step)
     assert re.fullmatch(rf"wrote {re.escape(str(out))}/ \(2 layer pages, \d+(\.\d)? [kM]B\) in "
                         r"\d+(\.\d)? s", lines[-1]), lines[-1]  # fmt: skip
 
@@ -247,7 +249,8 @@ def test_cli_writes_a_report(model_dir, tmp_path):
               "--no-umap", "--no-annotate", "--quiet", "--color", "kl")  # fmt: skip
     assert res.exit_code == 0, res.output
     assert res.output.strip() == f"wrote {out / 'index.html'}"
-    assert sorted(p.name for p in out.glob("*.html")) == ["index.html", "layer_001.html"]
+    assert sorted(p.name for p in out.glob("*.html")) == [
+        "explain_00.html", "explain_01.html", "index.html", "layer_001.html"]  # fmt: skip
     assert "colour: KL to final" in (out / "index.html").read_text()
     assert sorted(p.name for p in (out / "img").glob("lens_0*.png")) == [
         "lens_00.png",

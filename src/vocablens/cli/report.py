@@ -40,6 +40,7 @@ from vocablens.cli import options
     metavar="DIR",
     help="A finished 'vocablens activations' folder: top contexts on layer pages.",
 )
+@click.option("--no-explain", is_flag=True, help="Skip the explain page of each prompt.")
 @options.bos
 @options.truncate
 @options.device
@@ -69,6 +70,7 @@ def command(**opts) -> None:
         annotate=not opts["no_annotate"],
         umap=not opts["no_umap"],
         ov=not opts["no_ov"],
+        explain=not opts["no_explain"],
         bos=opts["bos"],
         truncate=opts["truncate"],
         activations=opts["activations"],

@@ -53,7 +53,7 @@ def report_layers(config: ReportConfig, lm: LoadedModel) -> list[int]:
 def compute_steps(config: ReportConfig, n_layers: int) -> int:
     """How many progress steps :func:`compute_report` takes for ``n_layers`` report layers."""
     per_layer = 1 + config.annotate + config.umap + config.ov  # values, annotation, UMAP, OV
-    return 1 + n_layers * per_layer
+    return 1 + n_layers * per_layer + config.explain
 
 
 def ov_token_subset(lm: Any, n: int) -> list[int]:
@@ -162,13 +162,18 @@ def compute_report(
                         tables += heads.ov(layer)
                 ov = heads.result(tables).to_pandas()
         contexts, agreement, agree_k = _corpus_run(config, lm, layers, notes)
+
+        explanations = None
+        if config.explain:
+            with steps.step("explain the predictions", "explain"):
+                explanations = explain_prompts(lm, prompts, config, annotations, notes)
     finally:
         if steps is not progress:
             steps.finish()
     return ReportData(
         contexts=contexts, agreement=agreement, agree_k=agree_k,
         model_name=lm.name, card=card, config=config, layers=layers, lens=lens, values=values,
-        annotations=annotations, umap=umap_coords, ov=ov, notes=notes,
+        annotations=annotations, umap=umap_coords, ov=ov, explanations=explanations, notes=notes,
         timings=dict(steps.timings),
         created=dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
     )  # fmt: skip
@@ -187,6 +192,24 @@ def _corpus_run(config: ReportConfig, lm: LoadedModel, layers: list[int],
                      f"not of {lm.name!r}.")  # fmt: skip
     k = 0 if agreement is None or not len(agreement) else int(agreement["k"].iloc[0])
     return contexts, agreement, k
+def explain_prompts(
+    lm: LoadedModel, prompts: list[Any], config: ReportConfig, annotations: Any, notes: list[str]
+) -> list[Any]:
+    """The direct logit attribution of each prompt's last position, one per prompt.
+
+    A prompt that cannot be explained gets None and a note saying why.
+    """
+    from vocablens.explain import explain
+
+    out: list[Any] = []
+    for p, prompt in enumerate(prompts):
+        try:
+            out.append(explain(lm, prompt, bos=config.bos, truncate=config.truncate,
+                               annotations=annotations, geva_top=5))  # fmt: skip
+        except VocabLensError as exc:
+            notes.append(f"Prompt {p} not explained: {exc}")
+            out.append(None)
+    return out
 
 
 def _annotate(

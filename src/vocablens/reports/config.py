@@ -38,6 +38,8 @@ class ReportConfig:
         ov_k: top pairs and promoted tokens kept per head.
         ov_tokens: the OV circuits are read over this many common whole-word tokens (both the
             source and the promoted side); the full vocabulary squared is out of reach on a CPU.
+        explain: an "explain" page per prompt: the heads, neurons and biases that build the
+            prediction at its last position (direct logit attribution, :func:`vocablens.explain.explain`).
         bos: prepend the BOS token to every prompt.
         truncate: cut prompts longer than the model's context instead of failing.
         title: the report's title; None: the model's name.
@@ -60,6 +62,7 @@ class ReportConfig:
     ov: bool = True
     ov_k: int = 20
     ov_tokens: int = 4000
+    explain: bool = True
     bos: bool = False
     truncate: bool = False
     title: str | None = None

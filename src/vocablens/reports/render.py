@@ -81,10 +81,10 @@ def _card_rows(data: ReportData) -> list[tuple[str, str]]:
     return rows
 
 
-def render_steps(n_prompts: int, n_layers: int, umap: bool) -> int:
+def render_steps(n_prompts: int, n_layers: int, umap: bool, explain: bool = False) -> int:
     """How many progress steps :func:`render_report` takes (known before computing the data)."""
     n_figures = n_prompts + 2 + (n_layers if umap else 0)  # heatmaps, curves, fraction, maps
-    return n_figures + n_layers + 2  # figures, layer pages, index page, marker
+    return n_figures + n_layers + 2 + explain  # figures, layer pages, index, marker, explain
 
 
 def _write(data: ReportData, folder: Path, bar: Progress, dpi: int) -> None:
@@ -138,6 +138,15 @@ def _write(data: ReportData, folder: Path, bar: Progress, dpi: int) -> None:
             layer_rows.append(_layer_page(data, i, layer_tpl, common, values, labels,
                                           promoted, pairs, umap_pngs.get(layer), folder))  # fmt: skip
 
+    explain_pages: list[str | None] = [None] * len(lens.texts)
+    if data.explanations is not None:
+        from vocablens.reports.explain_pages import write_explain_pages
+
+        with bar.step("explain pages", "pages"):
+            pages = {layer: views.layer_page(layer) for layer in data.layers}
+            explain_pages = write_explain_pages(data.explanations, env, common, folder,
+                                                cfg.table_k, pages)  # fmt: skip
+
     with bar.step("index.html", "pages"):
         index = build_index(data.layers, values, labels, promoted, pairs, k=cfg.search_k)
         (folder / "search-index.js").write_text(index_script(index), encoding="utf-8")
@@ -146,6 +155,7 @@ def _write(data: ReportData, folder: Path, bar: Progress, dpi: int) -> None:
             color_label=plots.HEATMAP_LABELS[cfg.heatmap_color],
             curves_png="img/lens_curves.png", confident_png=confident_png,
             layer_rows=layer_rows, prompts=[views.shown(t) for t in lens.texts],
+            explain_pages=explain_pages,
             timings=list(data.timings.items()),
         )  # fmt: skip
         (folder / "index.html").write_text(html, encoding="utf-8")
@@ -247,7 +257,8 @@ def render_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     bar = progress
     if not isinstance(bar, Progress):
-        total = render_steps(len(data.lens.texts), len(data.layers), data.umap is not None)
+        total = render_steps(len(data.lens.texts), len(data.layers), data.umap is not None,
+                             data.explanations is not None)  # fmt: skip
         bar = Progress(total, enabled=bool(progress), desc="writing report")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

@@ -74,7 +74,9 @@ def generate_report(
     lm, load_s = resolve_model(model)  # the only place a report loads the model
     layers = report_layers(cfg, lm)
     n_prompts = len(cfg.prompts) or len(default_prompts())
-    total = compute_steps(cfg, len(layers)) + render_steps(n_prompts, len(layers), cfg.umap)
+    total = compute_steps(cfg, len(layers)) + render_steps(
+        n_prompts, len(layers), cfg.umap, cfg.explain
+    )
     bar = Progress(total, enabled=progress)
     bar.timings["load model"] = load_s
     try:

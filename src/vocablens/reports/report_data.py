@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from vocablens.annotate.result import Annotations
+    from vocablens.explain.result import Explanation
     from vocablens.lens.result import LensResult
 
 
@@ -46,6 +47,9 @@ class ReportData:
         agreement: that run's Geva et al. agreement per layer and sign
             (:data:`vocablens.activations.agreement.AGREEMENT_COLUMNS`), or None.
         agree_k: the value top-k the agreement used (0: none).
+        explanations: per prompt, the direct logit attribution of its last position's prediction
+            (:class:`~vocablens.explain.result.Explanation`, numbers only; None for a prompt that
+            could not be explained), or None.
         notes: remarks shown on the index page (what was skipped, and why).
         timings: seconds spent per computation step.
         created: when the data was computed (ISO 8601).
@@ -63,6 +67,7 @@ class ReportData:
     contexts: pd.DataFrame | None = None
     agreement: pd.DataFrame | None = None
     agree_k: int = 0
+    explanations: list[Explanation | None] | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     created: str = ""
