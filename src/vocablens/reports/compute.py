@@ -192,6 +192,8 @@ def _corpus_run(config: ReportConfig, lm: LoadedModel, layers: list[int],
                      f"not of {lm.name!r}.")  # fmt: skip
     k = 0 if agreement is None or not len(agreement) else int(agreement["k"].iloc[0])
     return contexts, agreement, k
+
+
 def explain_prompts(
     lm: LoadedModel, prompts: list[Any], config: ReportConfig, annotations: Any, notes: list[str]
 ) -> list[Any]:
