@@ -27,8 +27,9 @@ stay negative and rank 0 is always the most extreme.
 
 The hub statistic is computed by one streamed pass over the vectors (:func:`hub_statistic`):
 a block of ``(n_tokens, chunk)`` cosines at a time and a running ``(n_tokens, K)`` top-K, never
-a matrix of all vectors by all tokens. The CSLS top-k then costs the same as the cosine one:
-the offsets ``-r+`` / ``+r-`` are added to the logits block before each side's top-k.
+a matrix of all vectors by all tokens. The CSLS top-k then costs about the same as the cosine
+one: the readout is ``2 R_cos`` and the offsets ``-r+`` / ``+r-`` are added to the logits block
+before each side's top-k (:class:`~vocablens.project.topk.Readout`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import torch
 from vocablens.buffers import Scratch
 from vocablens.errors import InputError
 from vocablens.grouped_topk import grouped_topk
-from vocablens.project.topk import Readout, rows_per_block
+from vocablens.project.topk import rows_per_block
 
 Tensor = torch.Tensor
 
@@ -199,15 +200,3 @@ def _rechunk(chunks: Iterable[Tensor], rows: int) -> Iterator[Tensor]:
             pending, held = [joined[rows:]], held - rows
     if held:
         yield torch.cat(pending)
-
-
-def csls_readout(cos_T: Tensor, hub: HubStatistic, scratch: Scratch | None = None) -> Readout:
-    """The CSLS readout: ``unit(x) @ R_T + offset`` is ``2 cos - r+(t)`` / ``2 cos + r-(t)``.
-
-    Args:
-        cos_T: ``(d, n_tokens)`` cosine readout.
-        hub: the hub statistic of the same tokens.
-        scratch: shared logits block.
-    """
-    offsets = torch.stack([-hub.r_pos, hub.r_neg]).to(cos_T.device, cos_T.dtype)  # (2, n_tokens)
-    return Readout(2 * cos_T, scratch, offsets=offsets)

@@ -76,12 +76,24 @@ class Readout:
             ``v @ R_T[:, j]``. It is copied once, contiguous.
         scratch: where to keep the logits block between calls (shareable; a fresh one if None).
         offsets: optional ``(2, n_cols)`` per-column offsets added to the scores before the
-            largest (row 0) and before the smallest (row 1) top-k (the CSLS hub correction).
+            largest (row 0) and before the smallest (row 1) top-k (the CSLS hub correction,
+            masked tokens).
+        share: use ``R_T`` itself when it is contiguous (it must not change afterwards).
     """
 
-    def __init__(self, R_T: Tensor, scratch: Scratch | None = None, offsets: Tensor | None = None):
+    def __init__(
+        self,
+        R_T: Tensor,
+        scratch: Scratch | None = None,
+        offsets: Tensor | None = None,
+        *,
+        share: bool = False,
+    ):
         self.n_cols = R_T.shape[1]
-        self.R_T = R_T.clone(memory_format=torch.contiguous_format)  # (d, n_cols)
+        if share and R_T.is_contiguous():  # another readout's matrix, used as it is
+            self.R_T = R_T
+        else:
+            self.R_T = R_T.clone(memory_format=torch.contiguous_format)  # (d, n_cols)
         self.scratch = scratch or Scratch()  # the logits block, reused between calls
         self.offsets = offsets  # (2, n_cols) or None
 
