@@ -212,3 +212,19 @@ def pa_table_without(frame, column):
     import pyarrow as pa
 
     return pa.Table.from_pandas(frame.drop(columns=[column]), preserve_index=False)
+
+
+def test_resumes_a_format_2_folder_as_raw(model_dir, tmp_path):
+    out = tmp_path / "proj"
+    args = ["--what", "values", "-k", "2", "-q"]
+    assert _invoke(model_dir, "--out", out, *args, "--layers", "0").exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("readouts", "hub", "mask_untrained"):
+        del manifest["options"][key]
+    manifest["format_version"] = 2
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    result = _invoke(model_dir, "--out", out, *args, "--layers", "0-1")
+    assert result.exit_code == 0, result.output
+    assert set(read_projections(out).layer) == {0, 1}
+    refused = _invoke(model_dir, "--out", out, *args, "--readout", "cosine")
+    assert refused.exit_code == 2
