@@ -41,6 +41,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_lens.py
 	$(BIN)/python benchmarks/bench_project.py
+	$(BIN)/python benchmarks/bench_readouts.py
 	$(BIN)/python benchmarks/bench_annotate.py
 	$(BIN)/python benchmarks/bench_activations.py
 	$(BIN)/python benchmarks/bench_explain.py

@@ -27,6 +27,7 @@ _LAZY = {
     "ConceptLabeler": "vocablens.annotate",
     "PolysemanticityDetector": "vocablens.annotate",
     "annotate_projections": "vocablens.annotate",
+    "search_concept": "vocablens.annotate.concept_search",
     "generate_report": "vocablens.reports",
 }
 

@@ -433,3 +433,30 @@ def test_moe_report_lists_every_expert_neuron(tmp_path):
     assert "3.15" in rows and "0.0" in rows  # named expert.index
     index = (out / "search-index.js").read_text(encoding="utf-8")
     assert '"3.15"' in index
+
+
+def test_browser_search_by_meaning(browser, tmp_path):
+    """A label is found by its WordNet words: "weekday" finds "day of the week"."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from vocablens.reports import render_report
+
+    from synthetic_report import synthetic_data
+
+    data = synthetic_data(n_layers=2, d_mlp=8, n_heads=2, k=6)
+    frame = data.annotations.frame
+    city = frame["label"] == "city"
+    frame.loc[city, "label"] = "day of the week"
+    frame.loc[city, "synset"] = "day_of_the_week.n.01"
+    out = render_report(data, tmp_path / "rep", progress=False)
+    text = (out / "search-index.js").read_text(encoding="utf-8")
+    assert '"weekday"' in text and '"monday"' in text
+    browser.get((out / "index.html").as_uri())
+    box = browser.find_element(By.ID, "search-box")
+    box.send_keys("weekdays")
+    results = WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#search-results li")
+    )
+    assert results and all("day of the week (WordNet: weekday)" in r.text for r in results)
+    assert _errors(browser) == []

@@ -21,7 +21,7 @@ from vocablens.errors import InputError
 from vocablens.reports import page_rows as views
 from vocablens.reports.progress import Progress
 from vocablens.reports.report_data import ReportData
-from vocablens.reports.search import build_index, index_script
+from vocablens.reports.search import build_index, index_script, label_expansions
 
 #: A file every report folder holds; only folders with it (or empty ones) are ever replaced.
 MARKER = ".vocablens-report"
@@ -148,7 +148,8 @@ def _write(data: ReportData, folder: Path, bar: Progress, dpi: int) -> None:
                                                 cfg.table_k, pages)  # fmt: skip
 
     with bar.step("index.html", "pages"):
-        index = build_index(data.layers, values, labels, promoted, pairs, k=cfg.search_k)
+        index = build_index(data.layers, values, labels, promoted, pairs, k=cfg.search_k,
+                            label_terms=label_expansions(data.annotations))  # fmt: skip
         (folder / "search-index.js").write_text(index_script(index), encoding="utf-8")
         html = env.get_template("index.html").render(
             **common, card=_card_rows(data), notes=data.notes, heatmaps=heatmaps,

@@ -55,12 +55,27 @@ def build_index(
     k: int = 10,
     k_suppressed: int = 5,
     k_pairs: int = 10,
+    label_terms: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
     """The search index of a report.
 
+    Args:
+        layers: the report's layers.
+        values: per (layer, unit, sign) the value vector's top (token, score) list.
+        labels: per (layer, unit) the value vector's label.
+        ov_promoted: per (layer, head, 1) the head's promoted (token, score) list.
+        ov_pairs: per (layer, head, 1) the head's top (source, output, score) OV pairs.
+        k: promoted tokens kept per neuron and head.
+        k_suppressed: suppressed tokens kept per neuron.
+        k_pairs: OV pairs kept per head.
+        label_terms: per label text, the WordNet words a search may use to find it
+            (:func:`label_expansions`); None: labels are found by their own text only.
+
     Returns:
-        ``{"tokens": [...], "labels": [...], "neurons": [...], "heads": [...]}`` where
-        ``tokens`` and ``labels`` are string tables and
+        ``{"tokens": [...], "labels": [...], "terms": [...], "label_terms": [...],
+        "neurons": [...], "heads": [...]}`` where ``tokens``, ``labels`` and ``terms`` are
+        string tables, ``label_terms[i]`` the term ids of label ``i`` (its WordNet synonyms,
+        hyponyms and near hypernyms: searching "weekday" finds "day of the week"), and
 
         * a neuron is ``[layer, unit (index, or "expert.index" in an MoE layer), label id (-1: none), supersense id (-1), confident (0/1),
           [promoted token ids], [suppressed token ids]]``,
@@ -91,7 +106,43 @@ def build_index(
         for src, dst, _ in ov_pairs.get((lay, h, 1), [])[:k_pairs]:
             flat += [tok(src), tok(dst)]
         heads.append([lay, h, [tok(t) for t, _ in ov_promoted.get((lay, h, 1), [])[:k]], flat])
-    return {"tokens": tok.items, "labels": lab.items, "neurons": neurons, "heads": heads}
+    words = _Interner()
+    expansions = label_terms or {}
+    terms = [[words(t) for t in expansions.get(label, ())] for label in lab.items]
+    return {"tokens": tok.items, "labels": lab.items, "terms": words.items, "label_terms": terms,
+            "neurons": neurons, "heads": heads}  # fmt: skip
+
+
+def label_expansions(annotations: Any, max_terms: int = 40) -> dict[str, tuple[str, ...]]:
+    """Per label of ``annotations``, the words a search may use to find it.
+
+    Each label with a WordNet synset gets :func:`~vocablens.annotate.concept_search.label_terms`
+    of its synset (the first synset seen for a label text). Without a ``synset`` column, or
+    without a WordNet database on this machine, nothing (the search then matches label text).
+
+    Args:
+        annotations: an :class:`~vocablens.annotate.result.Annotations` (or its DataFrame,
+            columns ``label`` and ``synset``), or None.
+        max_terms: most terms kept per label.
+    """
+    annotations = getattr(annotations, "frame", annotations)
+    if annotations is None or "synset" not in getattr(annotations, "columns", ()):
+        return {}
+    from vocablens.annotate.concept_search import label_terms
+    from vocablens.annotate.wordnet import WordNetNotFoundError, open_wordnet
+
+    pairs = annotations.loc[annotations["synset"].notna(), ["label", "synset"]]
+    pairs = pairs[pairs["label"].astype(str) != ""].drop_duplicates("label")
+    if pairs.empty:
+        return {}
+    try:
+        wn = open_wordnet()
+    except WordNetNotFoundError:
+        return {}
+    return {
+        str(label): label_terms(str(label), str(synset), wn)[:max_terms]
+        for label, synset in zip(pairs["label"], pairs["synset"], strict=True)
+    }
 
 
 def index_script(index: dict[str, Any]) -> str:

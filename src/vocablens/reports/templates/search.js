@@ -33,6 +33,9 @@
   var lowered = plain.map(function (t) { return t.toLowerCase(); });
   var trimmed = lowered.map(function (t) { return t.trim(); });
   var labels = index.labels.map(function (t) { return t.toLowerCase(); });
+  var terms = index.terms || [];  // WordNet words that find a label (synonyms, hyponyms, ...)
+  var labelTerms = index.label_terms || [];
+  var via = new Map();  // label id -> the WordNet word that matched the last query
 
   function pageOf(layer) {
     var s = String(layer);
@@ -71,6 +74,26 @@
       if (labels[i] === q) { found.set(i, 1); }
       else if (labels[i].indexOf(q) >= 0) { found.set(i, 2); }
     }
+    // A label whose WordNet words hold the query ("weekday" -> "day of the week"): between
+    // an exact and a partial label match. A plural query also tries its singular.
+    via = new Map();
+    var wanted = new Map();
+    for (var t = 0; t < terms.length; t++) {
+      if (terms[t] === q || (q.length > 3 && q.slice(-1) === "s" && terms[t] === q.slice(0, -1))) {
+        wanted.set(t, true);
+      }
+    }
+    if (wanted.size) {
+      for (var l = 0; l < labelTerms.length; l++) {
+        var ids = labelTerms[l];
+        for (var j = 0; j < ids.length; j++) {
+          if (wanted.has(ids[j])) {
+            if (!found.has(l)) { found.set(l, 1.5); via.set(l, terms[ids[j]]); }
+            break;
+          }
+        }
+      }
+    }
     return found;
   }
 
@@ -97,11 +120,12 @@
       if (s) { score = Math.min(score, 1000 + s.m * 100 + s.r); }
       var c = n[2] >= 0 ? concepts.get(n[2]) : undefined;
       var c2 = n[3] >= 0 ? concepts.get(n[3]) : undefined;
-      if (c !== undefined || c2 !== undefined) {  // exact concept 105, partial 205; weak +50
+      if (c !== undefined || c2 !== undefined) {  // exact concept 105, WordNet 155, partial 205; weak +50
         score = Math.min(score, 5 + 100 * Math.min(c || 9, c2 || 9) + (n[4] ? 0 : 50));
       }
       if (!hits.length && c === undefined && c2 === undefined) { return; }
       var label = n[2] >= 0 ? index.labels[n[2]] : "";
+      if (label && via.has(n[2])) { label += " (WordNet: " + via.get(n[2]) + ")"; }
       results.push({ score: score, layer: n[0], href: pageOf(n[0]) + "#n" + n[1],
                      head: "L" + n[0] + " neuron " + n[1],
                      text: (label ? "concept: " + label + (n[4] ? "" : " (weak)") + "; " : "") + hits.join("; ") });
