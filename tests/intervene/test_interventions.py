@@ -214,3 +214,24 @@ def test_bad_nodes_one_line_errors():
     moe = load_model(tiny_model("mixtral")[0])
     with pytest.raises(InputError, match="mixture-of-experts"):
         scale(moe, "1.3", 2.0).__enter__()
+
+
+def test_cli_lens_ablate_and_boost(tmp_path):
+    from click.testing import CliRunner
+
+    from vocablens.cli import main
+
+    from tiny_tokenizer import save_tiny, tiny_tokenizer
+
+    folder = str(save_tiny(tiny_model("llama")[0], tiny_tokenizer(160), tmp_path / "llama"))
+    runner = CliRunner()
+    ok = runner.invoke(main, ["lens", folder, "the cat sat", "--ablate", "1.3,0.h1", "--boost", "1.mlp=2"])
+    assert ok.exit_code == 0, ok.output
+    assert "zero-ablate 1.3" in ok.output and "scale 1.mlp x2" in ok.output and "KL" in ok.output
+    for args, message in [(["--ablate", "9.3"], "layer 9 out of range"),
+                          (["--ablate", "1.h7"], "head 7 out of range"),
+                          (["--ablate", "1.99"], "neuron 99 out of range"),
+                          (["--boost", "1.3"], "bad boost"), (["--ablate", "x"], "bad node")]:  # fmt: skip
+        bad = runner.invoke(main, ["lens", folder, "the cat", *args])
+        assert bad.exit_code == 2, bad.output
+        assert message in bad.output and len(bad.output.strip().splitlines()) == 1
