@@ -2,7 +2,7 @@
 
 Candidates in the style of ROME's CounterFact/known-facts set. :data:`SMOLLM2_KNOWN` lists
 the ones SmolLM2-135M-Instruct gets right (its top-1 next token is the answer's first token),
-measured with ``benchmarks/bench_intervene.py --measure-facts``.
+measured with :func:`known_facts` (``benchmarks/bench_trace.py``).
 """
 
 from __future__ import annotations
@@ -46,5 +46,29 @@ FACTS: tuple[tuple[str, str, str], ...] = (
     ("Pizza is a dish from the country of", "Pizza", " Italy"),
 )
 
-#: The FACTS SmolLM2-135M-Instruct gets right (filled in from the measurement).
-SMOLLM2_KNOWN: tuple[tuple[str, str, str], ...] = FACTS
+#: Prompts of FACTS that SmolLM2-135M-Instruct does *not* get right (measured: 30 of 36 right;
+#: it says " New" for Big Ben, " Barcelona" for Spain, " St" for Russia, " the" for the sports
+#: and Shakespeare).
+_SMOLLM2_WRONG = {
+    "Big Ben is located in the city of",
+    "The capital of Spain is the city of",
+    "The capital of Russia is the city of",
+    "Lionel Messi plays the sport of",
+    "Michael Jordan played the sport of",
+    "Shakespeare wrote his plays in the language of",
+}
+
+#: The FACTS SmolLM2-135M-Instruct gets right (its top-1 next token is the answer's first token).
+SMOLLM2_KNOWN: tuple[tuple[str, str, str], ...] = tuple(
+    fact for fact in FACTS if fact[0] not in _SMOLLM2_WRONG
+)
+
+
+def known_facts(lm, facts=FACTS) -> list[tuple[str, str, str]]:
+    """The ``facts`` whose answer's first token is ``lm``'s top-1 next token (one batch)."""
+    from vocablens.intervene.forward import last_logits, token_ids
+
+    ids = token_ids(lm, [prompt for prompt, _, _ in facts])
+    top = last_logits(lm.view, ids).argmax(-1).tolist()
+    answers = [lm.tokenizer(answer)["input_ids"][0] for _, _, answer in facts]
+    return [fact for fact, t, a in zip(facts, top, answers, strict=True) if t == a]
