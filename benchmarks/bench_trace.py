@@ -37,13 +37,18 @@ def main() -> None:
     print(f"known facts: {len(known)} of {len(FACTS)} ({time.perf_counter() - t0:.1f} s)")
     seeds = tuple(range(args.seeds))
     t0 = time.perf_counter()
-    traces = [trace(lm, p, s, seeds=seeds, positions="summary") for p, s, _ in known[: args.prompts]]
+    traces = [
+        trace(lm, p, s, seeds=seeds, positions="summary") for p, s, _ in known[: args.prompts]
+    ]
     took = time.perf_counter() - t0
     summary = summarize(traces)
     print(f"{len(traces)} prompts x {len(seeds)} seeds, summary positions: {took:.0f} s")
     print(f"mean p_clean {summary.mean_clean:.3f}, mean p_corrupt {summary.mean_corrupt:.3f}")
     for k, kind in enumerate(summary.kinds):
-        for name, grid in (("last subject", summary.last_subject), ("last token", summary.last_token)):
+        for name, grid in (
+            ("last subject", summary.last_subject),
+            ("last token", summary.last_token),
+        ):
             row = grid[k]
             print(f"{kind:8} {name:12} peak {row.max():.3f} at layer {int(row.argmax())}: "
                   + " ".join(f"{v:.2f}" for v in row))  # fmt: skip

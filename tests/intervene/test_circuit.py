@@ -62,7 +62,9 @@ def test_greedy_search_against_brute_force(lm):
             if abs(trial - current) < 0.03 * abs(full):
                 removed.append(node)
                 current = trial
-    every = {Node(i, "mlp") for i in (0, 1)} | {Node(i, "head", h) for i in (0, 1) for h in range(4)}
+    every = {Node(i, "mlp") for i in (0, 1)} | {
+        Node(i, "head", h) for i in (0, 1) for h in range(4)
+    }
     kept = sorted(every - set(removed))
     assert 0 < len(kept) < len(every)  # the threshold keeps some nodes and drops others
     assert got.nodes == kept

@@ -78,7 +78,7 @@ def test_scaled_neuron_equals_scaled_row_and_nesting_composes(family):
     with torch.no_grad():
         _columns(sublayer(elm.view, 1, "down"), slice(7, 8)).mul_(6.0)
         _columns(sublayer(elm.view, 0, "o_proj"), slice(0, lm.view.d_head)).zero_()
-    with scale(lm, "1.7", 2.0), scale(lm, "1.7", 3.0):
+    with scale(lm, "1.7", 2.0), scale(lm, "1.7", 3.0):  # noqa: SIM117 (nesting is the test)
         with ablate(lm, "0.h0"):
             nested = _logits(lm)
     torch.testing.assert_close(nested, _logits(elm), rtol=0, atol=1e-10)
@@ -90,16 +90,21 @@ def test_scaled_neuron_equals_scaled_row_and_nesting_composes(family):
 def test_hooks_are_removed_after_an_exception():
     lm = _lm("llama")
     before, clean = _n_hooks(lm.model), _logits(lm)
-    with pytest.raises(RuntimeError, match="boom"):
-        with ablate(lm, "0.3,1.h2,1.mlp"), steer(lm, torch.ones(32), 1):
-            assert _n_hooks(lm.model) > before
-            raise RuntimeError("boom")
+    with (
+        pytest.raises(RuntimeError, match="boom"),
+        ablate(lm, "0.3,1.h2,1.mlp"),
+        steer(lm, torch.ones(32), 1),
+    ):
+        assert _n_hooks(lm.model) > before
+        raise RuntimeError("boom")
     assert _n_hooks(lm.model) == before
     torch.testing.assert_close(_logits(lm), clean, rtol=0, atol=0)
     # a per-position value of the wrong length fails inside a hook: the hooks go all the same
-    with pytest.raises(InputError, match="positions"):
-        with replace(lm, "1.h2", torch.zeros(3, lm.view.d_head)):
-            _logits(lm)
+    with (
+        pytest.raises(InputError, match="positions"),
+        replace(lm, "1.h2", torch.zeros(3, lm.view.d_head)),
+    ):
+        _logits(lm)
     assert _n_hooks(lm.model) == before
 
 
@@ -141,7 +146,9 @@ def test_mean_ablation_equals_bias_shift(family):
     # brute force: each reference prompt alone, the down projection's input read by a raw hook
     seen = []
     down = sublayer(lm.view, 1, "down")
-    handle = down.register_forward_pre_hook(lambda m, a: seen.append(a[0].reshape(-1, a[0].shape[-1])))
+    handle = down.register_forward_pre_hook(
+        lambda m, a: seen.append(a[0].reshape(-1, a[0].shape[-1]))
+    )
     for ids in reference:
         _logits(lm, torch.tensor([ids]))
     handle.remove()
@@ -166,8 +173,9 @@ def test_resample_ablation_against_brute_force():
         hooked = _logits(lm)
     for b in range(IDS.shape[0]):
         r = order[b % 3]
-        with replace(lm, "1.h2", acts[parse_nodes("1.h2")[0]][r]), replace(
-            lm, "0.mlp", acts[parse_nodes("0.mlp")[0]][r]
+        with (
+            replace(lm, "1.h2", acts[parse_nodes("1.h2")[0]][r]),
+            replace(lm, "0.mlp", acts[parse_nodes("0.mlp")[0]][r]),
         ):
             alone = _logits(lm, IDS[b : b + 1])
         torch.testing.assert_close(hooked[b : b + 1], alone, rtol=0, atol=1e-10)
@@ -225,7 +233,9 @@ def test_cli_lens_ablate_and_boost(tmp_path):
 
     folder = str(save_tiny(tiny_model("llama")[0], tiny_tokenizer(160), tmp_path / "llama"))
     runner = CliRunner()
-    ok = runner.invoke(main, ["lens", folder, "the cat sat", "--ablate", "1.3,0.h1", "--boost", "1.mlp=2"])
+    ok = runner.invoke(
+        main, ["lens", folder, "the cat sat", "--ablate", "1.3,0.h1", "--boost", "1.mlp=2"]
+    )
     assert ok.exit_code == 0, ok.output
     assert "zero-ablate 1.3" in ok.output and "scale 1.mlp x2" in ok.output and "KL" in ok.output
     for args, message in [(["--ablate", "9.3"], "layer 9 out of range"),

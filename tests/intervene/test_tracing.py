@@ -52,7 +52,9 @@ def _brute(lm, ids, span, kind, layers, pos, target, seed=0, noise=3.0):
         lambda m, a, k: ((a[0] + delta.to(a[0].dtype), *a[1:]), k) if a else
         (a, {**k, "hidden_states": k["hidden_states"] + delta.to(k["hidden_states"].dtype)}),
         with_kwargs=True)]  # fmt: skip
-    handles += [modules[kind](view.blocks[layer]).register_forward_hook(put_back(layer)) for layer in layers]
+    handles += [
+        modules[kind](view.blocks[layer]).register_forward_hook(put_back(layer)) for layer in layers
+    ]
     try:
         with torch.no_grad():
             logits = model(input_ids=x).logits[0, -1]

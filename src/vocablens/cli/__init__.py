@@ -60,9 +60,9 @@ def run() -> None:  # pragma: no cover - console entry point alias
 
 
 def _register() -> None:
-    from vocablens.cli import annotate, lens, project, report
+    from vocablens.cli import annotate, circuit, lens, project, report, trace
 
-    for module in (annotate, lens, project, report):
+    for module in (annotate, lens, project, report, trace, circuit):
         main.add_command(module.command)
 
 

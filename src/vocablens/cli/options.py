@@ -111,7 +111,8 @@ boost = click.option(
 
 def intervention(lm: Any, ablate: Any, boost: Any) -> Any:
     """The intervention of ``--ablate`` / ``--boost`` on ``lm`` (checked on it), or None."""
-    from vocablens.intervene.interventions import Intervention, ablate as zero, scale
+    from vocablens.intervene.interventions import Intervention, scale
+    from vocablens.intervene.interventions import ablate as zero
 
     parts: list[Intervention] = []
     if ablate:

@@ -235,7 +235,9 @@ def find_circuit(
     nodes = [n for n in blocks if n.kind == "mlp" and n not in removed]
     nodes += [h for h in heads if h.layer not in gone_layers and h not in removed]
     nodes = sorted(nodes)
-    outside = [h for h in heads if h not in nodes] + [m for m in blocks if m.kind == "mlp" and m not in nodes]
+    outside = [h for h in heads if h not in nodes] + [
+        m for m in blocks if m.kind == "mlp" and m not in nodes
+    ]
     seconds = time.perf_counter() - t0
     circuit = Circuit(
         task=task.name, model=lm.name, n_layers=L, n_heads=H, nodes=nodes,
@@ -268,28 +270,35 @@ def _subset(task: TaskSet, keep: list[int]) -> TaskSet:
                    [task.answers[i] for i in keep], task.tokens)  # fmt: skip
 
 
-def head_readings(lm, heads: list[Node], token_ids: list[int], k: int = 3) -> dict[str, HeadReading]:
+def _pairs(table, i: int, name) -> list[tuple[str, str, float]]:
+    """Head ``i``'s top ``(row token, column token, score)`` pairs of a pair table."""
+    rows, cols, scores = table.src_token_ids[i, 0], table.token_ids[i, 0], table.scores[i, 0]
+    return [
+        (name(int(s)), name(int(t)), float(v)) for s, t, v in zip(rows, cols, scores, strict=True)
+    ]
+
+
+def head_readings(
+    lm, heads: list[Node], token_ids: list[int], k: int = 3
+) -> dict[str, HeadReading]:
     """OV and QK readings of ``heads`` over ``token_ids`` (:class:`~vocablens.project.Projector`)."""
     from vocablens.project.projector import Projector
-
     from vocablens.tokens import token_strings
 
     projector = Projector(lm, k=min(k, len(token_ids)), tokens=token_ids, src_tokens=token_ids)
-    name = lambda i: token_strings(lm.tokenizer, [int(i)])[0]  # noqa: E731
+
+    def name(i: int) -> str:
+        return token_strings(lm.tokenizer, [i])[0]
+
     out: dict[str, HeadReading] = {}
     for layer in sorted({h.layer for h in heads}):
         ov, promoted = projector.ov(layer)
         (qk,) = projector.qk(layer)
         for head in (h for h in heads if h.layer == layer):
             i = head.index
-            pairs = lambda table: [  # noqa: E731
-                (name(int(s)), name(int(t)), float(v))
-                for s, t, v in zip(table.src_token_ids[i, 0], table.token_ids[i, 0],
-                                   table.scores[i, 0], strict=True)
-            ]  # fmt: skip
             out[head.spec] = HeadReading(
-                ov_pairs=pairs(ov),
+                ov_pairs=_pairs(ov, i, name),
                 ov_promoted=[name(int(t)) for t in promoted.token_ids[i, 0]],
-                qk_pairs=pairs(qk),
+                qk_pairs=_pairs(qk, i, name),
             )
     return out

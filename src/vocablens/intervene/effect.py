@@ -94,6 +94,12 @@ def _read(lm, ids: list[list[int]]) -> torch.Tensor:
         return torch.log_softmax(view.unembed(x).float(), dim=-1)  # (P, S, vocab)
 
 
+def _text(lm, prompt, ids: list[int]) -> str:
+    if isinstance(prompt, str):
+        return prompt
+    return lm.tokenizer.decode(ids) if lm.tokenizer is not None else ""
+
+
 def lens_effect(
     model: Any,
     prompts: Prompt | Sequence[Prompt],
@@ -135,8 +141,7 @@ def lens_effect(
     top_b, top_a = before[:, -1].topk(k), after[:, -1].topk(k)
     result = InterventionEffect(
         labels=intervention.labels,
-        texts=[p if isinstance(p, str) else lm.tokenizer.decode(i) if lm.tokenizer else ""
-               for p, i in zip(batch, ids, strict=True)],  # fmt: skip
+        texts=[_text(lm, p, i) for p, i in zip(batch, ids, strict=True)],
         layers=np.arange(S),
         target_ids=tgt.numpy(),
         target_rank_before=rank(before),

@@ -34,7 +34,7 @@ from vocablens.model.view import ModelView
 
 Tensor = torch.Tensor
 ABLATIONS = ("zero", "mean", "resample")
-NodeSpec = str | Node | list[str | Node]
+NodeSpec = str | Node | Sequence[str | Node]
 
 
 class Intervention:
@@ -184,7 +184,8 @@ def ablate(
     ops = ablation_ops(model, nodes, kind, reference, per_position=per_position, seed=seed)
     at = None if positions is None else tuple(positions)
     return Intervention(
-        view, [Edit(op, node, positions=at, label=f"{kind}-ablate {node}") for node, op in ops.items()]
+        view,
+        [Edit(op, node, positions=at, label=f"{kind}-ablate {node}") for node, op in ops.items()],
     )
 
 
@@ -202,7 +203,9 @@ def scale(
 def boost(model: Any, spec: str | list[str]) -> Intervention:
     """Scale nodes by their own factors, from ``L.N=F`` items (``"3.17=3,5.h2=0.5"``)."""
     view = as_loaded(model).view
-    edits = [Edit(Scale(f), node, label=f"scale {node} x{f:g}") for node, f in parse_boosts(spec, view)]
+    edits = [
+        Edit(Scale(f), node, label=f"scale {node} x{f:g}") for node, f in parse_boosts(spec, view)
+    ]
     return Intervention(view, edits)
 
 
@@ -237,9 +240,9 @@ def steer(
     """
     view = as_loaded(model).view
     if vector.shape[-1] != view.d_model:
-        raise InputError(f"a steering vector needs {view.d_model} dimensions, got {vector.shape[-1]}")
+        raise InputError(
+            f"a steering vector needs {view.d_model} dimensions, got {vector.shape[-1]}"
+        )
     at = None if positions is None else tuple(positions)
     return Intervention(view, [Edit(Add(vector * coef), None, site, layer, at,
                                     label=f"add vector to {site}@{layer}")])  # fmt: skip
-
-

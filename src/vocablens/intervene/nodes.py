@@ -15,6 +15,7 @@ exist is an :class:`~vocablens.errors.InputError` with a one-line message.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -105,13 +106,21 @@ def check_node(node: Node, view: ModelView) -> Node:
     return Node(layer, node.kind, node.index)
 
 
-def parse_nodes(spec: str | Node | list[str | Node], view: ModelView | None = None) -> list[Node]:
+def parse_nodes(
+    spec: str | Node | Sequence[str | Node], view: ModelView | None = None
+) -> list[Node]:
     """Parse a comma-separated list of node specs (or a list of specs / nodes), in order.
 
     Raises:
         InputError: an empty list, bad syntax, or a node the model does not have.
     """
-    items = spec.split(",") if isinstance(spec, str) else [spec] if isinstance(spec, Node) else spec
+    items = (
+        spec.split(",")
+        if isinstance(spec, str)
+        else [spec]
+        if isinstance(spec, Node)
+        else list(spec)
+    )
     nodes: list[Node] = []
     for item in items:
         if isinstance(item, Node):
@@ -123,9 +132,7 @@ def parse_nodes(spec: str | Node | list[str | Node], view: ModelView | None = No
     return list(dict.fromkeys(nodes))
 
 
-def parse_boosts(
-    spec: str | list[str], view: ModelView | None = None
-) -> list[tuple[Node, float]]:
+def parse_boosts(spec: str | list[str], view: ModelView | None = None) -> list[tuple[Node, float]]:
     """Parse ``L.N=F`` items (comma-separated or a list): each node with its scale factor.
 
     Raises:
@@ -142,7 +149,9 @@ def parse_boosts(
         try:
             factor = float(factor_text)
         except ValueError:
-            raise InputError(f"bad boost {item!r}: the factor {factor_text!r} is not a number")
+            raise InputError(
+                f"bad boost {item!r}: the factor {factor_text!r} is not a number"
+            ) from None
         out.append((parse_node(node_text, view), factor))
     if not out:
         raise InputError("empty boost list: give items like 3.17=3")

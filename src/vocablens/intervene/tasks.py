@@ -56,8 +56,10 @@ class TaskSet:
 
 
 def _one_token(tokenizer, text: str) -> int | None:
+    """The id of ``text`` when it is one known token (not the unknown token), else None."""
     ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-    return ids[0] if len(ids) == 1 else None
+    unknown = getattr(tokenizer, "unk_token_id", None)
+    return ids[0] if len(ids) == 1 and ids[0] != unknown else None
 
 
 def _modal(prompts: list[str], tokenizer, extra: list[list[int]] | None = None) -> list[int]:
@@ -76,8 +78,9 @@ _NOUNS = ("war", "expedition", "drought", "siege", "journey", "reign", "dynasty"
 def greater_than(tokenizer, n: int = 48, seed: int = 0) -> TaskSet:
     """Hanna et al.'s greater-than task (see the module docstring)."""
     rng = random.Random(seed)
-    digits = [_one_token(tokenizer, str(d)) for d in range(10)]
-    if any(d is None for d in digits):
+    found = [_one_token(tokenizer, str(d)) for d in range(10)]
+    digits = [d for d in found if d is not None]
+    if len(digits) != 10:
         raise InputError("greater-than needs single-digit tokens 0..9 in the tokenizer")
     split_digits = _one_token(tokenizer, "17") is None
     items = [(rng.choice(_NOUNS), rng.randint(2, 98)) for _ in range(n * 2)]
@@ -126,8 +129,7 @@ _IOI = (
 def ioi(tokenizer, n: int = 48, seed: int = 0) -> TaskSet:
     """Wang et al.'s indirect object identification (see the module docstring)."""
     rng = random.Random(seed)
-    names = [(name, _one_token(tokenizer, name)) for name in _NAMES]
-    names = [(name, i) for name, i in names if i is not None]
+    names = [(name, i) for name in _NAMES if (i := _one_token(tokenizer, name)) is not None]
     if len(names) < 2:
         raise InputError("ioi needs at least two single-token names in the tokenizer")
     items = []
@@ -161,8 +163,7 @@ _THINGS = ("pen", "book", "cup", "ball", "hat", "box", "key", "phone", "shoe", "
 def colored_objects(tokenizer, n: int = 48, seed: int = 0) -> TaskSet:
     """Ippolito & Callison-Burch's coloured objects (see the module docstring)."""
     rng = random.Random(seed)
-    colors = [(c, _one_token(tokenizer, c)) for c in _COLORS]
-    colors = [(c, i) for c, i in colors if i is not None]
+    colors = [(c, i) for c in _COLORS if (i := _one_token(tokenizer, c)) is not None]
     if len(colors) < 3:
         raise InputError("colored-objects needs at least three single-token colours")
     items = []
@@ -207,4 +208,3 @@ def make_task(name: str, tokenizer, n: int = 48, seed: int = 0) -> TaskSet:
     if name not in builders:
         raise InputError(f"unknown task {name!r}; use one of {', '.join(TASKS)}")
     return builders[name](tokenizer, n=n, seed=seed)
-
