@@ -60,9 +60,9 @@ def run() -> None:  # pragma: no cover - console entry point alias
 
 
 def _register() -> None:
-    from vocablens.cli import activations, annotate, explain, lens, project, report
+    from vocablens.cli import activations, annotate, circuit, explain, lens, project, report, trace
 
-    for module in (activations, annotate, explain, lens, project, report):
+    for module in (activations, annotate, explain, lens, project, report, trace, circuit):
         main.add_command(module.command)
 
 

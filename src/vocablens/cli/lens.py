@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 from vocablens.cli import options
@@ -26,8 +28,10 @@ from vocablens.cli import options
 @options.truncate
 @options.device
 @options.dtype
+@options.ablate
+@options.boost
 def command(model, prompts, top_k, target, sites, layers, json_path, bos, truncate, device,
-            dtype) -> None:  # fmt: skip
+            dtype, ablate, boost) -> None:  # fmt: skip
     """Logit lens: read the residual stream of PROMPTS through MODEL's unembedding.
 
     MODEL is a directory, a .gguf file, a hub id, or the alias smollm2-135m.
@@ -47,8 +51,10 @@ def command(model, prompts, top_k, target, sites, layers, json_path, bos, trunca
         check_file_target(json_path)
     site_names = tuple(s.strip() for s in sites.split(",") if s.strip())
     lm = load_model(model, device=device, dtype=resolve_dtype(dtype))
-    result = logit_lens(lm, list(prompts), k=top_k, target=target, sites=site_names,
-                        layers=layers, bos=bos, truncate=truncate)  # fmt: skip
+    intervention = options.intervention(lm, ablate, boost)
+    with intervention or contextlib.nullcontext():
+        result = logit_lens(lm, list(prompts), k=top_k, target=target, sites=site_names,
+                            layers=layers, bos=bos, truncate=truncate)  # fmt: skip
     if json_path == "-":
         click.echo(result.to_json())
         return
@@ -62,6 +68,12 @@ def command(model, prompts, top_k, target, sites, layers, json_path, bos, trunca
             click.echo(f"final top-1 {final} first becomes top-1 at resid layer {first}")
         elif "resid" in site_names:
             click.echo(f"final top-1 {final} is top-1 at none of the resid layers read")
+    if intervention is not None:
+        from vocablens.intervene.effect import lens_effect
+
+        effect = lens_effect(lm, list(prompts), intervention, target=target, k=top_k, bos=bos)
+        for p in range(len(prompts)):
+            click.echo("\n" + effect.table(p))
     if json_path:
         write_text_atomic(json_path, result.to_json())
         click.echo(f"wrote {json_path}")

@@ -99,3 +99,44 @@ readout = click.option(
     help="How vector tables are scored: raw (direct effect on the logits), cosine, csls "
     "(hub-corrected cosine), or several (raw,cosine): one table per readout.",
 )
+def _parse_nodes(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from vocablens.intervene.nodes import parse_boosts, parse_nodes
+
+    return parse_boosts(value) if param.name == "boost" else parse_nodes(value)
+
+
+ablate = click.option(
+    "--ablate",
+    default=None,
+    metavar="NODES",
+    callback=_parse_nodes,
+    help="Zero these nodes while reading: L.N (neuron), L.hH (head), L.mlp, L.attn; comma list.",
+)
+
+boost = click.option(
+    "--boost",
+    default=None,
+    metavar="NODE=F,...",
+    callback=_parse_nodes,
+    help="Scale nodes by factors while reading, e.g. 3.17=3,5.h2=0.",
+)
+
+
+def intervention(lm: Any, ablate: Any, boost: Any) -> Any:
+    """The intervention of ``--ablate`` / ``--boost`` on ``lm`` (checked on it), or None."""
+    from vocablens.intervene.interventions import Intervention, scale
+    from vocablens.intervene.interventions import ablate as zero
+
+    parts: list[Intervention] = []
+    if ablate:
+        parts.append(zero(lm, ablate))
+    for node, factor in boost or []:
+        parts.append(scale(lm, [node], factor))
+    if not parts:
+        return None
+    combined = parts[0]
+    for part in parts[1:]:
+        combined = combined + part
+    return combined

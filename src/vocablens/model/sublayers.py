@@ -1,0 +1,91 @@
+"""Where interventions attach, per family: the modules whose input or output is a node's activation.
+
+* ``down``: the MLP's down projection; its *input* ``(..., d_mlp)`` holds the value-vector
+  coefficients (neuron ``i`` writes ``coef[i] * W_out[i]``; for gated MLPs ``act(gate) * up``).
+* ``o_proj``: the attention output projection; its *input* ``(..., n_heads * d_head)`` is the
+  head outputs ``z`` laid out head-major (head ``h`` owns columns ``h*d_head : (h+1)*d_head``),
+  so that ``z[h] @ W_O[h]`` is head ``h``'s write (see :mod:`vocablens.model.weights`).
+* ``attn_out`` / ``mlp_out``: the module whose *output* is what the sublayer adds to the residual
+  stream (the post-sublayer norm of Gemma-2, Gemma-3 and OLMo-2; OPT's ``fc2``), matching the
+  ``attn_out`` / ``mlp_out`` sites of :mod:`vocablens.model.hooks`.
+
+OPT flattens ``(batch, pos)`` before its MLP; :func:`as_batch_pos` restores the shape.
+Mixture-of-experts layers fuse their experts into 3-D parameters: they have no ``down`` module,
+so neuron interventions there raise :class:`~vocablens.errors.InputError` (block ones work).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from vocablens.errors import InputError
+from vocablens.model.families import module_at
+from vocablens.model.view import ModelView
+
+# family -> (down, o_proj, attn_out, mlp_out), dotted paths below a block.
+_PATHS: dict[str, tuple[str, str, str, str]] = {
+    "gpt2": ("mlp.c_proj", "attn.c_proj", "attn", "mlp"),
+    "gpt-neox": ("mlp.dense_4h_to_h", "attention.dense", "attention", "mlp"),
+    "llama": ("mlp.down_proj", "self_attn.o_proj", "self_attn", "mlp"),
+    "gemma": ("mlp.down_proj", "self_attn.o_proj", "self_attn", "mlp"),
+    "gemma2": ("mlp.down_proj", "self_attn.o_proj", "post_attention_layernorm",
+               "post_feedforward_layernorm"),
+    "gemma3": ("mlp.down_proj", "self_attn.o_proj", "post_attention_layernorm",
+               "post_feedforward_layernorm"),
+    "olmo2": ("mlp.down_proj", "self_attn.o_proj", "post_attention_layernorm",
+              "post_feedforward_layernorm"),
+    "opt": ("fc2", "self_attn.out_proj", "self_attn", "fc2"),
+    "phi": ("mlp.fc2", "self_attn.dense", "self_attn", "mlp"),
+    "phi3": ("mlp.down_proj", "self_attn.o_proj", "self_attn", "mlp"),
+    "mixtral": ("", "self_attn.o_proj", "self_attn", "mlp"),
+    "qwen3-moe": ("mlp.down_proj", "self_attn.o_proj", "self_attn", "mlp"),
+    "gptj": ("mlp.fc_out", "attn.out_proj", "attn", "mlp"),
+}  # fmt: skip
+
+PARTS = ("down", "o_proj", "attn_out", "mlp_out")
+
+
+def sublayer(view: ModelView, layer: int, part: str) -> nn.Module:
+    """The module of block ``layer`` for ``part`` (one of :data:`PARTS`).
+
+    Raises:
+        InputError: no such layer, or a neuron part on a mixture-of-experts layer.
+    """
+    layer = view.check_layer(layer)
+    path = _PATHS[view.family.name][PARTS.index(part)]
+    block = view.blocks[layer]
+    if part == "down" and (not path or view.mlp(layer).moe):
+        raise InputError(
+            f"layer {layer} is a mixture-of-experts layer: neuron interventions are not "
+            "supported there (ablate the whole MLP with L.mlp)"
+        )
+    return module_at(block, path)
+
+
+def d_mlp(view: ModelView, layer: int) -> int:
+    """Neurons of block ``layer``'s (dense) MLP."""
+    return view.mlp(layer).d_mlp
+
+
+def as_batch_pos(x: torch.Tensor, shape: tuple[int, ...] | None) -> torch.Tensor:
+    """``x`` as ``(batch, pos, width)``: undo OPT's flattening with the block input's ``shape``."""
+    if x.ndim == 3 or shape is None:
+        return x
+    return x.view(shape[0], shape[1], -1)  # (batch, pos, width)
+
+
+def first_tensor(value: Any) -> torch.Tensor:
+    """The tensor of a module output that may be a tuple (attention returns ``(out, weights)``)."""
+    return value[0] if isinstance(value, (tuple, list)) else value
+
+
+def with_first(value: Any, tensor: torch.Tensor) -> Any:
+    """``value`` with its first tensor replaced by ``tensor`` (tuples stay tuples)."""
+    if isinstance(value, tuple):
+        return (tensor, *value[1:])
+    if isinstance(value, list):
+        return [tensor, *value[1:]]
+    return tensor
