@@ -99,6 +99,8 @@ readout = click.option(
     help="How vector tables are scored: raw (direct effect on the logits), cosine, csls "
     "(hub-corrected cosine), or several (raw,cosine): one table per readout.",
 )
+
+
 def _parse_nodes(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     if value is None:
         return None
