@@ -182,7 +182,8 @@ def _annotate(
     from vocablens.annotate import annotate_projections
 
     try:
-        return annotate_projections(values, model=lm, kinds=["values"], progress=steps.part)
+        # the report's value projections are raw (no readout column yet): labels read them
+        return annotate_projections(values, kinds=["values"], progress=steps.part, readout="raw")
     except VocabLensError as exc:
         notes.append(f"Concept annotation skipped: {exc}")
         log.warning("concept annotation skipped: %s", exc)
