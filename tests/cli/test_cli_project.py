@@ -169,3 +169,46 @@ def test_read_projections_errors(tmp_path):
     )
     with pytest.raises(ResultFileError, match="not found"):
         read_projections(tmp_path)
+
+
+def test_readout_option_writes_one_table_per_readout(model_dir, tmp_path):
+    out = tmp_path / "proj"
+    args = ["--what", "values,ov", "-k", "3", "-q", "--layers", "1"]
+    result = _invoke(model_dir, "--out", out, *args, "--readout", "raw,cosine,csls", "--hub-k", "4")
+    assert result.exit_code == 0, result.output
+    frame = read_projections(out)
+    values = frame[frame.kind == "values"]
+    assert set(values.readout) == {"raw", "cosine", "csls"}
+    assert set(frame[frame.kind == "ov"].readout) == {"raw"}
+    expected = project(model_dir, "values", layers=[1], k=3, readouts="csls", hub_k=4).to_pandas()
+    got = values[values.readout == "csls"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(_sorted(got), _sorted(expected))
+    options = json.loads((out / "manifest.json").read_text())["options"]
+    assert options["readouts"] == ["raw", "cosine", "csls"] and options["hub"]["k"] == 4
+    assert json.loads((out / "manifest.json").read_text())["format_version"] == 3
+    again = _invoke(model_dir, "--out", out, *args, "--readout", "raw")
+    assert again.exit_code == 2 and "other options" in again.output
+
+
+@pytest.mark.parametrize("bad", ["cos", "raw,nearest", ","])
+def test_bad_readout_is_one_line_exit_2(model_dir, tmp_path, bad):
+    result = _invoke(model_dir, "--out", tmp_path / "p", "--readout", bad)
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("Error:") and "readout" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "p").exists()
+
+
+def test_old_format_reads_as_raw(tmp_path):
+    import pyarrow.parquet as pq
+
+    frame = project(save_tiny_model("llama", tmp_path / "m"), "values", layers=[0], k=2).to_pandas()
+    path = tmp_path / "old.parquet"
+    pq.write_table(pa_table_without(frame, "readout"), path)
+    assert set(read_projections(path).readout) == {"raw"}
+
+
+def pa_table_without(frame, column):
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(frame.drop(columns=[column]), preserve_index=False)

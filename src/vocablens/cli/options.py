@@ -2,7 +2,7 @@
 
 Values are checked here when click parses them, before any work: ``--top-k`` must be positive,
 ``--layers`` must parse (:func:`vocablens.layerspec.parse_layers`; the range is checked once the
-model is known), ``--device`` must name a device this machine has
+model is known), ``--readout`` must name readouts (:func:`vocablens.project.readouts.parse_readouts`), ``--device`` must name a device this machine has
 (:func:`vocablens.model.devices.resolve_device`).
 """
 
@@ -81,4 +81,21 @@ bos = click.option("--bos", is_flag=True, help="Prepend the BOS token to every p
 
 truncate = click.option(
     "--truncate", is_flag=True, help="Cut prompts longer than the model's context."
+)
+
+
+def _parse_readouts(ctx: click.Context, param: click.Parameter, value: str) -> Any:
+    from vocablens.project.readouts import parse_readouts
+
+    return ",".join(parse_readouts(value))
+
+
+readout = click.option(
+    "--readout",
+    default="raw",
+    show_default=True,
+    metavar="LIST",
+    callback=_parse_readouts,
+    help="How vector tables are scored: raw (direct effect on the logits), cosine, csls "
+    "(hub-corrected cosine), or several (raw,cosine): one table per readout.",
 )

@@ -35,9 +35,23 @@ from vocablens.cli import options
     help="Source side of ov, query side of qk.",
 )
 @click.option("--no-final-norm", is_flag=True, help="Do not apply the final norm's gain.")
+@options.readout
+@click.option(
+    "--hub-k",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="csls: each token's hub statistic is its mean cosine with its K nearest vectors.",
+)
+@click.option(
+    "--mask-untrained/--keep-untrained",
+    default=None,
+    help="Leave the model's untrained tokens out of vector tables "
+    "[default: masked for cosine and csls, kept for raw].",
+)
 @options.quiet
 def command(model, out, what, top_k, layers, device, dtype, tokens, src_tokens, no_final_norm,
-            quiet) -> None:  # fmt: skip
+            readout, hub_k, mask_untrained, quiet) -> None:  # fmt: skip
     """Project MODEL's FFN neurons and attention heads into its vocabulary (resumable).
 
     MODEL is a directory, a .gguf file, a hub id, or the alias smollm2-135m. Restarting with the
@@ -52,7 +66,8 @@ def command(model, out, what, top_k, layers, device, dtype, tokens, src_tokens, 
 
     config = ProjectConfig(model=model, out=Path(out), what=what, layers=layers, k=top_k,
                            device=device, dtype=dtype, tokens=tokens, src_tokens=src_tokens,
-                           final_norm=not no_final_norm, progress=not quiet).check()  # fmt: skip
+                           final_norm=not no_final_norm, progress=not quiet, readouts=readout,
+                           hub_k=hub_k, mask_untrained=mask_untrained).check()  # fmt: skip
     lm = load_model(model, device=device, dtype=resolve_dtype(dtype))
     folder = project_to_dir(replace(config, model=lm))
     click.echo(f"wrote {folder}")

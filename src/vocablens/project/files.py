@@ -24,12 +24,13 @@ from vocablens.atomic import atomic_path
 from vocablens.errors import ResultFileError
 
 FORMAT = "vocablens.projections"
-FORMAT_VERSION = 2  # 2: the expert column (-1 outside mixture-of-experts layers)
+FORMAT_VERSION = 3  # 2: the expert column (-1 outside mixture-of-experts layers); 3: readout
 MANIFEST = "manifest.json"
 
 SCHEMA = pa.schema(
     [
         ("kind", pa.string()),
+        ("readout", pa.string()),
         ("layer", pa.int32()),
         ("expert", pa.int32()),
         ("index", pa.int32()),
@@ -99,6 +100,9 @@ def _read_file(path: Path) -> pd.DataFrame:
     if "expert" not in table.column_names and "layer" in table.column_names:  # format 1: dense
         expert = pa.array(np.full(table.num_rows, -1, dtype=np.int32))
         table = table.add_column(table.column_names.index("layer") + 1, "expert", expert)
+    if "readout" not in table.column_names and "kind" in table.column_names:  # formats 1-2: raw
+        readout = pa.array(np.full(table.num_rows, "raw", dtype=object), type=pa.string())
+        table = table.add_column(table.column_names.index("kind") + 1, "readout", readout)
     missing = [name for name in COLUMNS if name not in table.column_names]
     if missing:
         raise ResultFileError(f"{path} is not a projections file: no column {missing[0]!r}")

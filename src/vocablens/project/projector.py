@@ -21,8 +21,15 @@ attention tables have ``expert = -1``). The router is not projected: it only pic
 OV and QK conventions are in :mod:`vocablens.project.circuits`. Biases, the unembedding bias and
 Gemma-2's soft-cap are left out (the cap is monotonic: it does not change the ranking).
 Vectors get both directions: ``sign=+1`` the ``k`` highest scores (promoted), ``sign=-1`` the
-``k`` lowest (suppressed: the top-k of ``-v``); ``score`` is always the raw ``v @ u_t``, so it
-is negative for suppressed tokens, and rank 0 is the most extreme. Pairs use ``sign=+1`` only.
+``k`` lowest (suppressed: the top-k of ``-v``); the score is negative for suppressed tokens, and
+rank 0 is the most extreme. Pairs use ``sign=+1`` only.
+
+Vector tables (values, keys, user vectors) are read through a *readout*
+(:mod:`vocablens.project.readouts`): ``raw`` (the score ``v @ u_t`` above, the default),
+``cosine`` or ``csls`` (hub-corrected cosine). Pair tables (``ov``, ``ov_promoted``, ``qk``) are
+always raw. Under ``cosine`` and ``csls`` the model's untrained tokens
+(:func:`vocablens.model.untrained.untrained_tokens`) are left out of vector tables by default;
+under ``raw`` they are kept (their scores are real direct effects), unless asked.
 """
 
 from __future__ import annotations
@@ -38,13 +45,18 @@ from vocablens.errors import InputError
 from vocablens.layerspec import layer_list
 from vocablens.model.loading import LoadedModel, load_model
 from vocablens.project import circuits
+from vocablens.project import readouts as ro
 from vocablens.project.files import read_projections
+from vocablens.project.readouts import READOUTS
 from vocablens.project.result import Projections, ProjectionTable
 from vocablens.project.tokensets import TokenNames, resolve_tokens
 from vocablens.project.topk import Readout, pair_topk, vector_topk
+from vocablens.project.vector_readouts import MATRIX as _MATRIX
+from vocablens.project.vector_readouts import ReadoutMixin
 
 __all__ = [
     "KINDS",
+    "READOUTS",
     "ProjectionTable",
     "Projections",
     "Projector",
@@ -60,7 +72,6 @@ VECTOR_KINDS = ("values", "keys_in", "keys_gate", "keys_up")
 PAIR_KINDS = ("ov", "ov_promoted", "qk")
 KINDS = (*VECTOR_KINDS, *PAIR_KINDS, "vector")
 WHAT = ("values", "keys", "keys_in", "keys_gate", "keys_up", "ov", "qk")
-_MATRIX = {"values": "W_out", "keys_in": "W_in", "keys_gate": "W_gate", "keys_up": "W_up"}
 
 
 def parse_what(what: str | Iterable[str]) -> tuple[str, ...]:
@@ -75,7 +86,7 @@ def parse_what(what: str | Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-class Projector:
+class Projector(ReadoutMixin):
     """Projects one model's parameters; keeps the prepared readouts between layers.
 
     Args:
@@ -85,6 +96,11 @@ class Projector:
         src_tokens: source-side token set for ``ov`` (sources) and ``qk`` (queries).
         final_norm: read written vectors through the final norm's linear part.
         block_mb: size of the reused logits block.
+        readout: how vector tables are scored: ``"raw"``, ``"cosine"`` or ``"csls"``
+            (:mod:`vocablens.project.readouts`).
+        hub_k: ``K`` of the CSLS hub statistic (each token's ``K`` nearest vectors).
+        mask_untrained: leave the model's untrained tokens out of vector tables; None: yes
+            for cosine and csls, no for raw.
     """
 
     def __init__(
@@ -96,7 +112,13 @@ class Projector:
         src_tokens: Any = None,
         final_norm: bool = True,
         block_mb: float = 192,
+        readout: str = "raw",
+        hub_k: int = ro.HUB_K,
+        mask_untrained: bool | None = None,
     ):
+        self.readout = ro.parse_readout(readout)
+        self.hub_k = ro.check_hub_k(hub_k)
+        self.mask_untrained = self.readout != "raw" if mask_untrained is None else mask_untrained
         self.lm: LoadedModel = load_model(model)
         self.view = self.lm.view
         self.names = TokenNames(self.lm.tokenizer)
@@ -108,14 +130,13 @@ class Projector:
         self.src_tokens = resolve_tokens(
             src_tokens, self.lm.tokenizer, self.view.vocab_size, "src_tokens"
         )
-        if not 1 <= k <= len(self.tokens):
-            raise InputError(f"top-k must be between 1 and the {len(self.tokens)} tokens, got {k}")
-        self.k = k
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[Any, Any] = {}
         self._scratch = Scratch()  # one work block for every projection, reused
+        self.k = k
+        self._set_columns()
 
     # ----- prepared operands (built once, on first use) -------------------------------------
-    def _lazy(self, name: str, build) -> Any:
+    def _lazy(self, name: Any, build) -> Any:
         if name not in self._cache:
             self._cache[name] = build()
         return self._cache[name]
@@ -153,12 +174,16 @@ class Projector:
 
     # ----- projections ----------------------------------------------------------------------
     def vector_table(
-        self, kind: str, layer: int, vectors: Tensor, readout: Readout, expert: int = -1
+        self, kind: str, layer: int, vectors: Tensor, expert: int = -1
     ) -> ProjectionTable:
-        """Top-k tokens of ``vectors`` ``(n, d_model)`` through ``readout``, both signs.
+        """Top-k tokens of ``vectors`` ``(n, d_model)`` under this projector's readout, both signs.
 
-        ``expert`` is the mixture-of-experts expert the vectors belong to (-1: a dense layer).
+        ``kind`` is one of :data:`VECTOR_KINDS` or ``"vector"`` (read like values); ``expert``
+        the mixture-of-experts expert the vectors belong to (-1: a dense layer).
         """
+        readout = self.vector_readout(kind)
+        if self.readout != "raw":
+            vectors = self.unit_vectors(kind, vectors)  # (n, d_model)
         top = vector_topk(vectors.detach(), readout, self.k, block_mb=self.block_mb)
         return ProjectionTable(
             kind=kind,
@@ -166,8 +191,9 @@ class Projector:
             index=torch.arange(vectors.shape[0]),
             signs=(1, -1),
             scores=top.scores,
-            token_ids=self.tokens[top.cols],
+            token_ids=self.vector_tokens[top.cols],
             expert=expert,
+            readout=self.readout,
         )
 
     def ffn(self, layer: int, kinds: Sequence[str]) -> list[ProjectionTable]:
@@ -181,10 +207,9 @@ class Projector:
         for kind in kinds:
             if getattr(mlp, _MATRIX[kind]) is None:
                 raise InputError(f"the model's MLP has no {kind} (gated: {mlp.gated})")
-            readout = self.write_readout() if kind == "values" else self.read_readout()
             for expert, part in mlp.parts():
                 matrix = getattr(part, _MATRIX[kind])  # (d_mlp, d_model)
-                tables.append(self.vector_table(kind, layer, matrix, readout, expert))
+                tables.append(self.vector_table(kind, layer, matrix, expert))
         return tables
 
     def _pair_table(self, kind: str, layer: int, tops: list, src_ids: Tensor) -> ProjectionTable:
@@ -271,6 +296,9 @@ def project(
     final_norm: bool = True,
     block_mb: float = 192,
     progress: bool = False,
+    readouts: str | Iterable[str] = "raw",
+    hub_k: int = ro.HUB_K,
+    mask_untrained: bool | None = None,
 ) -> Projections:
     """Project a model's parameters into its vocabulary (see the module docstring for what).
 
@@ -286,26 +314,56 @@ def project(
         final_norm: read written vectors through the final norm's gain (and centring).
         block_mb: size of the reused logits block in megabytes (memory stays flat).
         progress: show a progress bar over layers.
+        readouts: vector-table readouts (:mod:`vocablens.project.readouts`), ``"raw"``,
+            ``"cosine"``, ``"csls"`` or several (``"raw,cosine"`` or a list): one table per
+            readout. Pair tables (``ov``, ``qk``) are computed once, raw.
+        hub_k: ``K`` of the CSLS hub statistic.
+        mask_untrained: leave untrained tokens out of vector tables; None: yes for cosine and
+            csls, no for raw.
 
     Returns:
         :class:`Projections`; ``.to_pandas()`` gives the long format.
 
     Raises:
-        InputError: unknown ``what``, bad layers, bad token sets or ``k``.
+        InputError: unknown ``what`` or readout, bad layers, bad token sets or ``k``.
     """
     names = parse_what(what)
-    projector = Projector(
-        model, k, tokens=tokens, src_tokens=src_tokens, final_norm=final_norm, block_mb=block_mb
-    )
+    readout_names = ro.parse_readouts(readouts)
+    first = Projector(
+        model, k, tokens=tokens, src_tokens=src_tokens, final_norm=final_norm,
+        block_mb=block_mb, readout=readout_names[0], hub_k=hub_k, mask_untrained=mask_untrained,
+    )  # fmt: skip
+    projectors = [first.with_readout(name, mask_untrained) for name in readout_names]
     tables = []
     for layer in tqdm(
-        layer_list(layers, projector.view.n_layers),
+        layer_list(layers, first.view.n_layers),
         disable=not progress,
         desc="project",
         unit="layer",
     ):
-        tables.extend(projector.layer(layer, names))
-    return projector.result(tables)
+        tables.extend(layer_tables(projectors, layer, names))
+    return first.result(tables)
+
+
+def layer_tables(
+    projectors: Sequence[Projector], layer: int, what: Sequence[str]
+) -> list[ProjectionTable]:
+    """One layer's tables under several readouts: vector tables per readout, pairs once (raw).
+
+    Args:
+        projectors: one :class:`Projector` per readout (:meth:`Projector.with_readout`).
+        layer: the block.
+        what: names from :func:`parse_what`.
+    """
+    vector_what = [name for name in what if name not in ("ov", "qk")]
+    pair_what = [name for name in what if name in ("ov", "qk")]
+    tables = []
+    for projector in projectors:
+        if vector_what:
+            tables.extend(projector.layer(layer, vector_what))
+    if pair_what:
+        tables.extend(projectors[0].layer(layer, pair_what))
+    return tables
 
 
 @torch.inference_mode()
@@ -317,8 +375,14 @@ def project_vectors(
     tokens: Any = None,
     final_norm: bool = True,
     block_mb: float = 192,
+    readout: str = "raw",
+    hub_k: int = ro.HUB_K,
+    mask_untrained: bool | None = None,
 ) -> Projections:
     """Project arbitrary residual-stream vectors into the vocabulary, like FFN values.
+
+    Under ``csls`` the hub statistic is the one of the model's value vectors (the vectors are
+    read like values).
 
     Args:
         model: anything :func:`~vocablens.model.loading.load_model` accepts.
@@ -327,6 +391,9 @@ def project_vectors(
         tokens: restrict to ``"words"`` or a list of token ids.
         final_norm: read the vectors through the final norm's gain (and centring).
         block_mb: size of the reused logits block in megabytes.
+        readout: ``"raw"``, ``"cosine"`` or ``"csls"`` (:mod:`vocablens.project.readouts`).
+        hub_k: ``K`` of the CSLS hub statistic.
+        mask_untrained: leave untrained tokens out; None: yes for cosine and csls.
 
     Returns:
         :class:`Projections` with one table of kind ``"vector"``, layer -1, index = row number.
@@ -334,12 +401,14 @@ def project_vectors(
     Raises:
         InputError: vectors of the wrong shape, bad token set or ``k``.
     """
-    projector = Projector(model, k, tokens=tokens, final_norm=final_norm, block_mb=block_mb)
+    projector = Projector(
+        model, k, tokens=tokens, final_norm=final_norm, block_mb=block_mb, readout=readout,
+        hub_k=hub_k, mask_untrained=mask_untrained,
+    )  # fmt: skip
     vectors = torch.as_tensor(vectors)
     vectors = vectors[None] if vectors.ndim == 1 else vectors
     d_model = projector.view.d_model
     if vectors.ndim != 2 or vectors.shape[1] != d_model or vectors.shape[0] == 0:
         raise InputError(f"vectors must have shape (n, {d_model}), got {tuple(vectors.shape)}")
-    readout = projector.write_readout()
-    table = projector.vector_table("vector", -1, vectors, readout)
+    table = projector.vector_table("vector", -1, vectors)
     return projector.result([table])

@@ -33,6 +33,8 @@ class ProjectionTable:
         src_token_ids: ``(n, n_signs, k)`` int64 source (``ov``) or query (``qk``) token ids,
             or None for single-token rows.
         expert: the expert of a mixture-of-experts layer the vectors belong to; -1 otherwise.
+        readout: how the scores were read (:data:`vocablens.project.readouts.READOUTS`); pair
+            tables are always ``"raw"``.
     """
 
     kind: str
@@ -43,6 +45,7 @@ class ProjectionTable:
     token_ids: Tensor
     src_token_ids: Tensor | None = None
     expert: int = -1
+    readout: str = "raw"
 
     def columns(self, names: TokenNames) -> dict[str, np.ndarray]:
         """The table's rows in the long format (see :data:`vocablens.project.files.SCHEMA`)."""
@@ -55,6 +58,7 @@ class ProjectionTable:
             src_ids = self.src_token_ids.reshape(-1).numpy()  # (rows,)
         return {
             "kind": np.full(rows, self.kind, dtype=object),
+            "readout": np.full(rows, self.readout, dtype=object),
             "layer": np.full(rows, self.layer, dtype=np.int32),
             "expert": np.full(rows, self.expert, dtype=np.int32),
             "index": np.repeat(self.index.numpy(), n_signs * k).astype(np.int32),
@@ -84,16 +88,25 @@ class Projections:
     tables: list[ProjectionTable]
     names: TokenNames = field(repr=False)
 
-    def table(self, kind: str, layer: int, expert: int = -1) -> ProjectionTable:
+    def table(
+        self, kind: str, layer: int, expert: int = -1, readout: str | None = None
+    ) -> ProjectionTable:
         """The table of ``kind`` in ``layer`` (of ``expert`` in a mixture-of-experts layer).
+
+        ``readout`` picks one readout's table when the result holds several; None: the first.
 
         Raises:
             KeyError: there is no such table (a dense layer's tables have ``expert=-1``).
         """
         for table in self.tables:
-            if table.kind == kind and table.layer == layer and table.expert == expert:
+            if (
+                table.kind == kind
+                and table.layer == layer
+                and table.expert == expert
+                and readout in (None, table.readout)
+            ):
                 return table
-        raise KeyError((kind, layer, expert))
+        raise KeyError((kind, layer, expert, readout))
 
     def to_pandas(self) -> pd.DataFrame:
         """All tables in the long format, one row per (vector, sign, rank).

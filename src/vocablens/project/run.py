@@ -23,7 +23,10 @@ from vocablens.layerspec import LayerSpec, layer_list, parse_layers
 from vocablens.model.devices import DTYPES, resolve_device, resolve_dtype
 from vocablens.model.loading import LoadedModel, load_model
 from vocablens.project import files as projfile
-from vocablens.project.projector import Projector, parse_what
+from vocablens.project.projector import Projector, layer_tables, parse_what
+from vocablens.project.readouts import HUB_K, check_hub_k, parse_readouts
+
+_READOUT_OPTIONS = ("hub", "mask_untrained")  # absent from format-2 manifests: defaults
 
 __all__ = ["DTYPES", "ProjectConfig", "project_to_dir"]
 
@@ -47,6 +50,11 @@ class ProjectConfig:
         final_norm: read written vectors through the final norm's gain.
         block_mb: size of the reused logits block.
         progress: show a progress bar.
+        readouts: comma-separated vector-table readouts (``raw``, ``cosine``, ``csls``; see
+            :mod:`vocablens.project.readouts`): one table per readout.
+        hub_k: ``K`` of the CSLS hub statistic.
+        mask_untrained: leave untrained tokens out of vector tables; None: yes for cosine and
+            csls, no for raw.
     """
 
     model: str | LoadedModel
@@ -61,6 +69,9 @@ class ProjectConfig:
     final_norm: bool = True
     block_mb: float = 192
     progress: bool = True
+    readouts: str = "raw"
+    hub_k: int = HUB_K
+    mask_untrained: bool | None = None
 
     def check(self) -> ProjectConfig:
         """The checks that need no model: output folder, projections, k, layers, device, dtype.
@@ -76,6 +87,8 @@ class ProjectConfig:
         if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
             raise InputError(f"top-k must be a positive integer, got {self.k!r}")
         parse_layers(self.layers)
+        parse_readouts(self.readouts)
+        check_hub_k(self.hub_k)
         resolve_dtype(self.dtype)
         if self.device is not None:
             resolve_device(self.device)
@@ -94,6 +107,9 @@ class ProjectConfig:
             "tokens": self.tokens,
             "src_tokens": self.src_tokens,
             "final_norm": self.final_norm,
+            "readouts": list(parse_readouts(self.readouts)),
+            "hub": {"k": self.hub_k, "statistic": "mean of each token's K highest cosines"},
+            "mask_untrained": self.mask_untrained,
         }
 
 
@@ -113,7 +129,11 @@ def _start_manifest(config: ProjectConfig, card: dict[str, Any], layers: list[in
     options = config.options()
     if (out / projfile.MANIFEST).exists():
         old = projfile.read_manifest(out)
-        if old.get("model") != config.model_name() or old.get("options") != options:
+        old_options = old.get("options")
+        if isinstance(old_options, dict) and "readouts" not in old_options:  # format <= 2: raw
+            old_options = {**old_options, **{k: options[k] for k in _READOUT_OPTIONS}}
+            old_options["readouts"] = ["raw"]
+        if old.get("model") != config.model_name() or old_options != options:
             raise InputError(
                 f"{out} holds projections of another model or other options; "
                 "use a new --out folder or repeat the original options"
@@ -164,11 +184,16 @@ def project_to_dir(config: ProjectConfig) -> Path:
             src_tokens=config.src_tokens,
             final_norm=config.final_norm,
             block_mb=config.block_mb,
+            hub_k=config.hub_k,
         )
+        projectors = [
+            projector.with_readout(name, config.mask_untrained)
+            for name in parse_readouts(config.readouts)
+        ]
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        _run(config, projector, out, manifest, layers, what)
+        _run(config, projectors, out, manifest, layers, what)
     except BaseException:
         if created and not manifest["finished"]:  # nothing finished: leave no folder behind
             shutil.rmtree(out, ignore_errors=True)
@@ -176,7 +201,7 @@ def project_to_dir(config: ProjectConfig) -> Path:
     return out
 
 
-def _run(config, projector, out: Path, manifest: dict, layers: list[int], what) -> None:
+def _run(config, projectors, out: Path, manifest: dict, layers: list[int], what) -> None:
     """Project the layers not finished yet, writing each layer's file and the manifest."""
     for stale in out.glob(".layer_*.parquet.*.tmp"):  # left by a killed run
         stale.unlink(missing_ok=True)
@@ -185,7 +210,8 @@ def _run(config, projector, out: Path, manifest: dict, layers: list[int], what) 
         for layer in tqdm(
             todo, desc=f"project {','.join(what)}", unit="layer", disable=not config.progress
         ):
-            frame = projector.result(projector.layer(layer, what)).to_pandas()
+            tables = layer_tables(projectors, layer, what)
+            frame = projectors[0].result(tables).to_pandas()
             name = projfile.layer_file(layer)
             projfile.write_table(frame, out / name)
             manifest["finished"][str(layer)] = name

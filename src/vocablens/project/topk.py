@@ -75,12 +75,15 @@ class Readout:
         R_T: ``(d, n_cols)`` readout; the score of column ``j`` for a vector ``v`` is
             ``v @ R_T[:, j]``. It is copied once, contiguous.
         scratch: where to keep the logits block between calls (shareable; a fresh one if None).
+        offsets: optional ``(2, n_cols)`` per-column offsets added to the scores before the
+            largest (row 0) and before the smallest (row 1) top-k (the CSLS hub correction).
     """
 
-    def __init__(self, R_T: Tensor, scratch: Scratch | None = None):
+    def __init__(self, R_T: Tensor, scratch: Scratch | None = None, offsets: Tensor | None = None):
         self.n_cols = R_T.shape[1]
         self.R_T = R_T.clone(memory_format=torch.contiguous_format)  # (d, n_cols)
         self.scratch = scratch or Scratch()  # the logits block, reused between calls
+        self.offsets = offsets  # (2, n_cols) or None
 
     @property
     def d(self) -> int:
@@ -106,6 +109,9 @@ def _chunks(n: int, size: int) -> Iterator[slice]:
 def vector_topk(vectors: Tensor, readout: Readout, k: int, *, block_mb: float = 192) -> VectorTopK:
     """Top-``k`` and bottom-``k`` columns of ``vectors @ readout.R_T``, streamed in row chunks.
 
+    With ``readout.offsets``, the largest of ``vectors @ R_T + offsets[0]`` and the smallest of
+    ``vectors @ R_T + offsets[1]``, with those shifted scores.
+
     Args:
         vectors: ``(n_vectors, d)``; converted to the readout's dtype and device chunk by chunk.
         readout: the prepared readout.
@@ -127,7 +133,12 @@ def vector_topk(vectors: Tensor, readout: Readout, k: int, *, block_mb: float = 
         chunk = vectors[part].to(device=readout.device, dtype=readout.dtype)  # (c, d)
         block = buffer[: chunk.shape[0]]  # (c, n_cols)
         torch.matmul(chunk, readout.R_T, out=block)  # (c, n_cols)
+        added = None
         for side, largest in ((0, True), (1, False)):
+            if readout.offsets is not None:  # shift the block to this side's offsets
+                offset = readout.offsets[side]  # (n_cols,)
+                block.add_(offset if added is None else offset - added)
+                added = offset
             top_scores, top_cols = grouped_topk(block, k, largest=largest)  # (c, k) both
             scores[part, side] = top_scores.float().cpu()
             cols[part, side] = top_cols.cpu()
