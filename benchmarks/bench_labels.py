@@ -53,11 +53,11 @@ def _lemmatizer() -> Callable[[str], str]:
     def lemma(word: str) -> str:
         hit = cache.get(word)
         if hit is None:
-            hit = word
+            hit = word  # the first base form other than the word ("days" -> "day"), else itself
             for pos in ("n", "v", "a"):
-                base = wn.morphy(word, pos)
-                if base:
-                    hit = base
+                bases = [b for b in wn._morphy(word, pos) if b != word]
+                if bases:
+                    hit = bases[0]
                     break
             cache[word] = hit
         return hit
@@ -158,11 +158,11 @@ def readout_lists(items: list[dict[str, Any]], csls: bool) -> dict[str, dict[str
 def csls_lists(items: list[dict[str, Any]], k: int = 30) -> dict[str, list[str]]:
     """The csls top-k of the judged vectors, projected from SmolLM2 (needs the projector's readouts)."""
     from vocablens.model.loading import load_model
-    from vocablens.project import project
+    from vocablens.project.projector import project
 
     lm = load_model("smollm2-135m")
     layers = sorted({it["layer"] for it in items})
-    table = project(lm, kinds=["values"], layers=layers, k=k, readouts=["csls"]).to_pandas()
+    table = project(lm, "values", layers=layers, k=k, readouts="csls").to_pandas()
     table = table[table["readout"] == "csls"].sort_values(["layer", "index", "sign", "rank"])
     out: dict[str, list[str]] = {}
     wanted = {(it["layer"], it["index"], it["sign"]): it["id"] for it in items}

@@ -201,7 +201,7 @@ class ConceptLabeler:
 
     def __init__(
         self,
-        min_coverage: float = 0.16,
+        min_coverage: float = 0.15,
         min_words: int = 3,
         group_coverage: float = 0.1,
         min_ic: float = 0.2,
@@ -403,8 +403,9 @@ class ConceptLabeler:
             else:
                 for name, w in self._support_of(g, pos).items():
                     add(name, g, w)
-            if len(g.members) >= 2 and any(analyses[i].word for i in g.members):
-                add(LEXICAL + g.analysis.key, g, 1.0)
+            words_in = [i for i in g.members if analyses[i].word]
+            if len(g.members) >= 2 and words_in:
+                add(LEXICAL + analyses[words_in[0]].token.lower, g, 1.0)
         code = [i for i, a in enumerate(analyses) if a.code]
         if code:
             mass[CODE] = sum(weights[i] for i in code)
@@ -415,6 +416,8 @@ class ConceptLabeler:
         for name, m in mass.items():
             if words.get(name, 0) < 1 or name in GENERAL_SYNSETS:
                 continue
+            if words[name] == 1 and not name.startswith(LEXICAL) and name != CODE:
+                continue  # one word's senses: its word family is the candidate
             spec = self.ic(name)
             if spec < self.min_ic:
                 continue
