@@ -42,7 +42,7 @@ def make_table(groups=GROUPS, vocab: int = 160, seed: int = 0) -> pd.DataFrame:
     rows = []
     for (kind, layer, index, sign), tokens in groups.items():
         for rank, token in enumerate(tokens):
-            rows.append({"kind": kind, "layer": layer, "expert": -1, "index": index, "sign": sign, "rank": rank,
+            rows.append({"kind": kind, "readout": "raw", "layer": layer, "expert": -1, "index": index, "sign": sign, "rank": rank,
                          "token_id": ids.setdefault(token, len(ids) % vocab), "token": token,
                          "score": float(sign * (30 - rank)), "src_token_id": -1, "src_token": ""})  # fmt: skip
     random.Random(seed).shuffle(rows)
