@@ -40,7 +40,7 @@ def synthetic_annotations() -> Annotations:
     for layer in (0, 1):
         for index in range(64):
             confident = index % 4 != 0
-            kind = ("wordnet", "morphological", "token-kind")[index % 3]
+            kind = ("semantic", "form")[index % 2]
             for sign in (1, -1):
                 rows.append({"kind": "values", "layer": layer, "expert": -1, "index": index,
                              "sign": sign, "label": f"concept {index % 5}" if confident else "",
@@ -131,7 +131,7 @@ def synthetic_data(
             rows += ranked("values", layer, n, 1, first) + ranked("values", layer, n, -1)
             label = ["", "city", "<b>bold</b> & co", "animal"][n % 4]
             ann.append({"kind": "values", "layer": layer, "expert": -1, "index": n, "sign": 1,
-                        "label": label, "label_kind": "wordnet" if label else "none",
+                        "label": label, "label_kind": "semantic" if label else "none",
                         "supersense": "noun.location" if label == "city" else None,
                         "synset": None, "coverage": 0.6 if label else 0.1,
                         "confident": bool(label), "label_score": 0.5,
@@ -140,7 +140,7 @@ def synthetic_data(
                         "explained_tokens": [], "top_tokens": []})  # fmt: skip
             coords.append({"layer": layer, "expert": -1, "index": n, "x": rng.normal(),
                            "y": rng.normal(), "label": label or UNLABELLED,
-                           "label_kind": "wordnet" if label else "none"})  # fmt: skip
+                           "label_kind": "semantic" if label else "none"})  # fmt: skip
         for h in range(n_heads):
             first = planted_id if (layer == last and h == 0) else None
             ov_rows += ranked("ov_promoted", layer, h, 1, first) + ranked(

@@ -1,11 +1,11 @@
-"""ConceptLabeler: WordNet access, morphological classes, label choice, coverage."""
+"""ConceptLabeler: WordNet access, the lexicon, each labelling rule (meaning, form, groups)."""
 
 from __future__ import annotations
 
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from vocablens.annotate import ConceptLabeler, Label
+from vocablens.annotate import ConceptLabeler
 from vocablens.annotate.labeler import GENERAL_SYNSETS
 from vocablens.annotate.wordnet import LEXNAMES, Lexicon, open_wordnet
 
@@ -50,87 +50,101 @@ def test_sklearn_conventions():
 
 
 WEEKDAYS = [" Monday", " Tuesday", " Wednesday", " Thursday", " Friday", " Saturday", " Sunday"]
-NOISE = [" the", "ing", ",", " however"]
+NOISE = [" strugg", "ing", ",", " affili", " however", "ynam", " collab"]
 
 
-@pytest.mark.parametrize(
-    ("tokens", "label", "kind", "supersense"),
-    [
-        ([*WEEKDAYS, "Monday", " friday", *NOISE], "day of the week", "wordnet", "noun.time"),
-        ([" red", " blue", " green", " black", " white", " gray", "red", " orange", *NOISE],
-         "color", "wordnet", "noun.attribute"),
-        ([" Paris", " London", " Chicago", " Boston", " Madrid", " Tokyo", " Berlin", *NOISE],
-         "city", "wordnet", "noun.location"),
-        ([" walked", " went", " took", " asked", " played", " saw", " told", " gave", *NOISE],
-         "past-tense verb", "morphological", None),
-        ([" running", " eating", " walking", " singing", " reading", " cooking", *NOISE],
-         "-ing form", "morphological", None),
-        ([" books", " ideas", " rivers", " tables", " windows", " hours", " children", *NOISE],
-         "plural noun", "morphological", None),
-        ([",", ".", "!", "?", ";", ":", "),", '."', *NOISE], "punctuation", "token-kind", None),
-        (["1", " 2", "3", " 10", "2019", " 100", "7", *NOISE], "number", "token-kind", None),
-        ([" и", " в", " не", " на", "что", " он", " это", *NOISE],
-         "Cyrillic script", "token-kind", None),
-        (["的", "是", "在", "人", "我", "中", "国", *NOISE], "CJK script", "token-kind", None),
-        (["</", "/>", "();", "=>", "{}", "->", " getElementById", ".append", *NOISE],
-         "code or markup", "token-kind", None),
-        ([" the", " of", " and", " in", " to", " with", " from", " by", *NOISE[1:]],
-         "function word", "morphological", None),
-    ],
-)  # fmt: skip
-def test_planted_labels(labeler, tokens, label, kind, supersense):
+def test_pieces_are_not_words(labeler):
+    # a leading space and letters is not a word: the lexicon (WordNet + wordfreq) decides
+    assert not labeler.analyse(" strugg").word and "piece" in labeler.analyse(" strugg").forms
+    assert not labeler.analyse(" collab").word  # in wordfreq's list, not in WordNet
+    assert not labeler.analyse("ment").word  # a frequent fragment, no word
+    assert labeler.analyse(" college").word and labeler.analyse("␣college").word
+    assert labeler.analyse(" the").function
+    result = labeler.label([" strugg", " affili", " collab", " enthus", " dissemin", " miscon"])
+    assert result.kind == "form" and "piece" in result.form and not result.semantic
+
+
+def test_information_content(labeler):
+    assert labeler.ic("entity.n.01") == 0.0
+    assert labeler.ic("day_of_the_week.n.01") > labeler.ic("time_period.n.01") > 0.3
+    assert labeler.ic("artifact.n.01") < labeler.min_ic  # never a label
+
+
+def test_variants_merge_before_scoring(labeler):
+    tokens = [" review", " Review", "reviewing", " reviews", "Reviews", *NOISE]
+    a = labeler.analyse(" Review")
+    assert a.key == labeler.analyse("reviewing").key == labeler.analyse(" reviews").key
     result = labeler.label(tokens)
-    assert (result.label, result.kind, result.supersense) == (label, kind, supersense), result
-    assert result.confident
-    explained = set(result.explained)
-    assert result.coverage == pytest.approx(len(result.explained) / len(tokens))
-    assert not explained & {" however", "ing"}  # noise is not explained
+    # one word in five variants: a word-family concept, counted as one word
+    assert result.semantic and result.label == "review" and result.groups[0].n_words == 1
+    assert set(result.explained) == set(tokens[:5])
+    weekdays = labeler.label([" Monday", "Monday", " monday", " Sunday", " Friday", ",", " the"])
+    assert weekdays.semantic and weekdays.groups[0].n_words == 3  # Monday x3 is one word
+    assert len(weekdays.explained) == 5
 
 
-def test_coverage_counts_noise_and_variants(labeler):
-    tokens = [" Monday", "Monday", " monday", " Sunday", ",", " the"]
-    result = labeler.label(tokens)
-    assert result.label == "day of the week"
-    assert result.explained == (" Monday", "Monday", " monday", " Sunday")
-    assert result.coverage == pytest.approx(4 / 6) and result.n_tokens == 6
+def test_rank_weighted_coverage(labeler):
+    top = labeler.label([" four", " five", " six", " seven", " eight", *NOISE, *NOISE])
+    tail = labeler.label([*NOISE, *NOISE, " four", " five", " six", " seven", " eight"])
+    assert top.label == tail.label == "number"
+    assert top.coverage > 2 * tail.coverage
 
 
-def test_prefers_specific_over_general(labeler):
-    # Concrete unrelated nouns share only 'whole', 'object', 'artifact' ...: never a confident
-    # label from those; the winner is not one of the too-general synsets.
-    result = labeler.label(
-        [" table", " river", " idea", " engine", " spoon", " mountain", " cloud"]
-    )
-    assert result.synset not in GENERAL_SYNSETS or not result.confident
-    assert not result.confident
+def test_numbers_are_numbers(labeler):
+    result = labeler.label([" four", "Four", " Fourth", " five", " 3", "six", " seven", *NOISE])
+    assert (result.label, result.kind, result.supersense) == ("number", "semantic", "number")
+    assert result.synset is None and result.confident  # not "playing card" or "spot"
 
 
-def test_deepest_shared_hypernym(labeler):
-    # Only weekdays Monday..Friday: "weekday" covers all of them and is deeper.
-    result = labeler.label([" Monday", " Tuesday", " Wednesday", " Thursday", " Friday"])
-    assert result.label == "weekday" and result.coverage == 1.0
-    assert [name for name, _ in result.alternatives][:1] == ["day of the week"]
+def test_noun_senses_for_noun_lists(labeler):
+    result = labeler.label([" water", " power", " heating", " electricity", " gas", " fuel",
+                            " oil", " energy", *NOISE])  # fmt: skip
+    assert result.synset is None or ".n." in result.synset  # never the verb "give"
 
 
-def test_no_label_for_nothing(labeler):
+def test_no_concept_when_nothing_covers_enough(labeler):
     assert labeler.label([]).kind == "none"
-    result = labeler.label(["mp3", "x86"])  # kind "other": no class, no WordNet entry
-    assert isinstance(result, Label) and result.kind == "none" and not result.confident
-    pieces = labeler.label(["zxq", "qqv", "ation"])  # unknown pieces are a token kind
-    assert pieces.label == "word piece" and pieces.kind == "token-kind"
+    result = labeler.label([" table", " river", " idea", " engine", " spoon", " mountain",
+                            " cloud", *NOISE, *NOISE])  # fmt: skip
+    assert not result.semantic  # only general synsets (artifact, object) are shared
+    assert result.synset not in GENERAL_SYNSETS or not result.confident
+
+
+def test_form_is_separate_from_meaning(labeler):
+    plurals = labeler.label([" books", " ideas", " rivers", " tables", " windows", " hours",
+                             " children", *NOISE[:2]])  # fmt: skip
+    assert (plurals.kind, plurals.form) == ("form", "plural nouns") and not plurals.semantic
+    foods = labeler.label([" apples", " bananas", " carrots", " potatoes", " cherries",
+                           " onions", " grapes", *NOISE[:2]])  # fmt: skip
+    assert foods.semantic and foods.form == "plural nouns"  # the meaning is the label
+    assert "plural" not in foods.label
+    days = labeler.label([*WEEKDAYS, *NOISE])
+    assert days.semantic and days.label in ("day of the week", "weekday")
+    assert days.form == "capitalized words"
+
+
+def test_closed_classes_have_meanings(labeler):
+    result = labeler.label([" he", " his", " she", " her", " they", " them", " him", *NOISE])
+    assert result.semantic and result.label == "personal pronoun"
+    assert result.form == "function words"
+
+
+def test_polysemantic_only_between_meanings(labeler):
+    mixed = labeler.label([" Monday", " red", " Tuesday", " blue", " Friday", " green",
+                           " Sunday", " yellow", " Saturday", " purple", *NOISE])  # fmt: skip
+    assert mixed.polysemantic and len(mixed.groups) == 2
+    assert {g.label for g in mixed.groups} >= {"chromatic color"} or len(mixed.groups) == 2
+    forms = labeler.label([" books", " Strugg", " rivers", " Affili", " tables", " Collab",
+                           " windows", " Enthus", *NOISE])  # fmt: skip
+    assert not forms.polysemantic  # plural nouns and capitalized pieces are forms, not meanings
 
 
 def test_transform_returns_one_row_per_list(labeler):
     frame = labeler.transform([WEEKDAYS, [",", ".", "!"]])
-    assert list(frame["label"]) == ["day of the week", "punctuation"]
-    assert set(frame.columns) >= {
-        "label",
-        "supersense",
-        "coverage",
-        "explained_tokens",
-        "confident",
-    }
-    assert frame["explained_tokens"][1] == ",|.|!"
+    assert list(frame["label_kind"]) == ["semantic", "form"]
+    assert frame["label"][1] == "punctuation" and frame["form"][1] == "punctuation"
+    assert set(frame.columns) >= {"label", "supersense", "coverage", "explained_tokens",
+                                  "confident", "form", "form_coverage", "polysemantic"}  # fmt: skip
 
 
 def test_missing_wordnet_is_a_one_line_error(monkeypatch, tmp_path):

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from vocablens import InputError, ResultFileError
-from vocablens.annotate import LABEL_KINDS, Annotations, confident_fraction
-from vocablens.annotate.result import COLUMNS, SCHEMA, empty_frame
+from vocablens.annotate import Annotations, confident_fraction
+from vocablens.annotate.result import COLUMNS, FRACTION_KINDS, SCHEMA, empty_frame
 
 from synthetic_report import synthetic_annotations
 
@@ -26,10 +26,14 @@ def test_schema_names_the_vector_as_projections_do():
 def test_confident_fraction_rule():
     ann = synthetic_annotations()
     fractions = ann.confident_fraction()
-    assert list(fractions.columns) == ["layer", "n_vectors", "fraction", *LABEL_KINDS]
+    assert list(fractions.columns) == ["layer", "n_vectors", "fraction", *FRACTION_KINDS]
     assert fractions["n_vectors"].tolist() == [64, 64]  # +v value vectors only
-    assert fractions["fraction"].tolist() == [0.75, 0.75]  # the keys_gate row is not counted
-    np.testing.assert_allclose(fractions[list(LABEL_KINDS)].sum(axis=1), fractions["fraction"])
+    rows = ann.frame[(ann.frame["kind"] == "values") & (ann.frame["sign"] == 1)]
+    semantic = (rows["confident"] & (rows["label_kind"] == "semantic")).groupby(rows["layer"])
+    # semantic labels only: confident form labels never count
+    assert fractions["fraction"].tolist() == semantic.mean().tolist()
+    assert 0 < fractions["fraction"].max() < 0.75
+    np.testing.assert_allclose(fractions[list(FRACTION_KINDS)].sum(axis=1), fractions["fraction"])
     pd.testing.assert_frame_equal(confident_fraction(ann.frame), fractions)
     assert ann.confident_fraction(sign=-1)["fraction"].tolist() == [0.0, 0.0]
     empty = ann.confident_fraction(kind="ov")

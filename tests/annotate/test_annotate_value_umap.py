@@ -34,7 +34,7 @@ def test_coordinates_and_labels(lm):
     assert first["label"] == UNLABELLED  # not confident (and the keys_gate row is ignored)
     assert first["label_kind"] == "none" and first["expert"] == -1
     second = coords[(coords["layer"] == 1) & (coords["index"] == 1)].iloc[0]
-    assert (second["label"], second["label_kind"]) == ("concept 1", "morphological")
+    assert (second["label"], second["label_kind"]) == ("concept 1", "form")
     bare = value_umap(lm, [0], None, reducer=PCA(n_components=2))
     assert set(bare["label"]) == {UNLABELLED} and len(bare) == 64
 

@@ -10,6 +10,10 @@ common; the model's chat template formats it and the answer is pre-filled with
 chatting. Greedy decoding (no sampling: reproducible) writes at most ``max_new_tokens`` tokens;
 :func:`clean` keeps the first phrase and drops fillers ("the concept of", "the world of").
 Few-shot prompts made the 135M model copy the examples' answers, so there are none.
+
+The model may say there is nothing in common ("none", "nothing": the suggestion is empty), and a
+suggestion is **checked against the tokens** (:func:`explains`): one that explains none of them
+(none of its words is a token's word or a WordNet sense or hypernym lemma of one) is dropped.
 """
 
 from __future__ import annotations
@@ -119,7 +123,10 @@ class GenerativeLabeler:
                 out.extend(clean(text) for text in tok.batch_decode(new, skip_special_tokens=True))
         finally:
             tok.padding_side, tok.pad_token = side, pad
-        return out
+        from vocablens.annotate.labeler import ConceptLabeler
+
+        labeler = ConceptLabeler().fit()
+        return [s if s and explains(s, t, labeler) else "" for s, t in zip(out, lists, strict=True)]
 
 
 _FILLER = re.compile(
@@ -130,7 +137,7 @@ _FILLER = re.compile(
 #: Answers that name no concept: the suggestion is left empty.
 _GENERIC_TEXT = """concept concepts category categories word words thing things information idea
     ideas topic topics term terms meaning meanings"""
-GENERIC = frozenset(_GENERIC_TEXT.split())
+GENERIC = frozenset(_GENERIC_TEXT.split()) | {"none", "nothing", "no", "n/a"}
 
 
 def clean(text: str) -> str:
@@ -154,3 +161,27 @@ def clean(text: str) -> str:
     phrase = re.sub(r"\s+(to|to the|in|the)$", "", phrase, flags=re.IGNORECASE)
     phrase = " ".join(phrase.split()[:4])
     return "" if phrase.lower() in GENERIC else phrase
+
+
+def explains(suggestion: str, tokens: Sequence[str], labeler: Any) -> bool:
+    """Whether a suggestion explains at least one token (see the module docstring).
+
+    Args:
+        suggestion: the cleaned suggestion.
+        tokens: the top tokens it was made for.
+        labeler: a fitted :class:`~vocablens.annotate.labeler.ConceptLabeler`.
+    """
+    wn = labeler.lexicon_.wn
+    words = set()
+    for word in re.findall(r"[a-z]+", suggestion.lower()):
+        words.add(word)
+        words.update(b for b in (wn.morphy(word, "n"), wn.morphy(word, "v")) if b)
+    for token in tokens:
+        a = labeler.analyse(str(token))
+        if a.key in words or a.token.lower in words:
+            return True
+        for support in a.support.values():
+            for name in support:
+                if name.split(".", 1)[0].replace("_", " ") in words:
+                    return True
+    return False

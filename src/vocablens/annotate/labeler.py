@@ -1,44 +1,48 @@
-"""ConceptLabeler: name the concept behind a list of top tokens, with its coverage.
+"""ConceptLabeler: the meaning and the form of a list of top tokens, each with its coverage.
 
-How a label is chosen (:meth:`ConceptLabeler.label`):
+How a list is read (:meth:`ConceptLabeler.label`):
 
-1. Every token is normalized (:func:`~vocablens.annotate.normalize.normalize_token`); Latin words
-   and word pieces are looked up in WordNet: their first ``max_noun_senses`` noun and
-   ``max_verb_senses`` verb senses and all their (instance) hypernyms are the *WordNet candidates*
-   the token supports. Every token also gets its morphological / token-kind classes
-   (:mod:`~vocablens.annotate.morphology`).
-2. A candidate's **coverage** is the fraction of all the top tokens it explains (noise included,
-   casing variants counted separately).
-3. Its **score** is ``coverage * specificity``. For a WordNet synset
-   ``specificity = 1 - exp(-depth / depth_scale)`` with ``depth`` its ``min_depth`` below the
-   root (plus ``verb_depth_offset`` for verbs, whose hierarchies are shallow); synsets in
-   :data:`GENERAL_SYNSETS` (``entity``, ``object``, ``whole``, ``abstraction`` ...) are multiplied by
-   ``general_penalty``. So the deepest synset wins unless a shallower one explains clearly more
-   tokens ("day of the week" 0.8 beats "weekday" 0.57). For other classes the specificity is the
-   class weight (:mod:`~vocablens.annotate.morphology`).
-4. The best-scoring candidate (ties: more tokens, then deeper) is the label. It is **confident**
-   when its coverage is at least ``min_coverage`` (default 0.5: it explains most top tokens) and it
-   is not a general synset.
+1. **Tokens** are analysed (:mod:`~vocablens.annotate.analysis`): word or piece (against the
+   lexicon of :mod:`~vocablens.annotate.words`), number, variant key, WordNet support, form.
+2. **Variants merge**: tokens with the same key (``␣Review``, ``review``, ``␣reviewing``) are one
+   *group*, weighing as its best-ranked member. A token at rank ``r`` weighs
+   ``1 / (1 + r / rank_scale)``, so a clear top-10 is not swamped by 20 tokens of tail. The
+   **coverage** of a concept is the weight of the groups it explains over the weight of all
+   groups (noise included).
+3. **Meaning** (the semantic label): every synset the groups' senses reach is a candidate, and so
+   is "number" (digits, number words, ordinals). The part of speech follows the list: when most
+   of its words are mostly used as nouns (by WordNet's tagged counts), nouns' noun senses are
+   used, else their verb senses. A candidate scores ``coverage * IC ** specificity_power`` with
+   ``IC`` its intrinsic information content (:mod:`~vocablens.annotate.ic`); synsets with
+   ``IC < min_ic`` or in :data:`GENERAL_SYNSETS` are never candidates, and a candidate must
+   explain at least two groups. The best candidate is the label; it is **confident** when it
+   covers ``min_coverage`` and explains ``min_words`` groups. Otherwise the list has no
+   concept, the honest answer for most early-layer vectors.
+4. **Polysemantic**: the groups the label explains are set aside and the best candidate of the
+   rest is found the same way. The vector is polysemantic when both reach ``group_coverage`` and
+   ``min_words``, and they are unrelated: no synset above both has ``IC >= related_ic``. Only
+   meanings split a vector, never forms.
+5. **Form** (the form description, its own field): the form class (plural nouns, past-tense
+   verbs, capitalized words, word pieces, code, a script, digits ...) with the largest
+   rank-weighted share of the tokens, when that share reaches ``form_coverage``. Form never
+   replaces meaning: the headline ``label`` is the semantic label when it is confident, else the
+   form description (``kind="form"``), else the best unconfident semantic candidate or nothing.
 """
 
 from __future__ import annotations
 
-import heapq
-import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 
 import pandas as pd
 
-from vocablens.annotate.morphology import class_info, token_classes
-from vocablens.annotate.normalize import NormalToken, normalize_token
-from vocablens.annotate.result import NO_LABEL_KIND, WORDNET
-from vocablens.annotate.wordnet import Lexicon, WordSenses
+from vocablens.annotate.analysis import TokenAnalysis, analyse_token, form_name
+from vocablens.annotate.ic import information_content
+from vocablens.annotate.result import FORM, NO_LABEL_KIND, SEMANTIC
+from vocablens.annotate.wordnet import Lexicon
+from vocablens.annotate.words import CLOSED_CLASSES
 
-#: Synsets too general to be a concept: their score is multiplied by ``general_penalty`` and a
-#: label on them is never confident.
+#: Synsets too general to be a concept whatever their information content.
 _GENERAL_SYNSETS_TEXT = """
     entity.n.01 physical_entity.n.01 abstraction.n.06 object.n.01 whole.n.02 thing.n.12
     matter.n.03 causal_agent.n.01 living_thing.n.01 organism.n.01 artifact.n.01
@@ -52,28 +56,64 @@ _GENERAL_SYNSETS_TEXT = """
     message.n.02 happening.n.01 process.n.06 phenomenon.n.01 natural_object.n.01 point.n.02
     area.n.01 geographical_area.n.01 district.n.01 administrative_district.n.01 commodity.n.01
     basic_cognitive_process.n.01 higher_cognitive_process.n.01 action.n.01 deed.n.01
-    written_communication.n.01 writing.n.02 adult.n.01 worker.n.01 organism.n.01 solid.n.01
+    written_communication.n.01 writing.n.02 adult.n.01 worker.n.01 solid.n.01
     fluid.n.01 body.n.01 equipment.n.01 system.n.01
 """
 GENERAL_SYNSETS = frozenset(_GENERAL_SYNSETS_TEXT.split())
+#: The pseudo-synset of the "number" concept (digits, number words, ordinals).
+NUMBER = "number"
+#: Pseudo-synset of code identifiers ("programming code").
+CODE = "code"
+#: Prefix of a closed-class category's pseudo-synset ("closed:personal pronoun").
+CLOSED = "closed:"
+#: Prefix of a word family's pseudo-synset ("family:thank").
+LEXICAL = "family:"
+#: The specificity of the pseudo-synsets (about WordNet's ``number.n.02``).
+NUMBER_IC = 0.55
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One semantic group of a token list.
+
+    Attributes:
+        label: readable name (``"day of the week"``, ``"number"``).
+        synset: the WordNet synset (``"day_of_the_week.n.01"``); None for "number".
+        supersense: its lexicographer file (``"noun.time"``); ``"number"`` for numbers.
+        coverage: rank-weighted share of the list it explains (0..1).
+        n_words: how many variant groups it explains.
+        explained: the tokens it explains, in input order.
+        score: ``coverage * IC ** specificity_power``.
+    """
+
+    label: str
+    synset: str | None
+    supersense: str | None
+    coverage: float
+    n_words: int
+    explained: tuple[str, ...]
+    score: float
 
 
 @dataclass(frozen=True)
 class Label:
-    """The concept behind a list of tokens.
+    """The meaning and form of a token list (see the module docstring).
 
     Attributes:
-        label: readable name (``"day of the week"``, ``"past-tense verb"``); ``""`` if none fits.
-        kind: one of :data:`~vocablens.annotate.result.LABEL_KINDS` (``"wordnet"``,
-            ``"morphological"``, ``"token-kind"``), or ``"none"`` when nothing fits.
-        supersense: the WordNet lexicographer file of the synset (``"noun.time"``); None for
-            other kinds.
-        synset: the WordNet synset name (``"day_of_the_week.n.01"``) or None.
-        coverage: fraction of the tokens the label explains (0..1).
+        label: the headline label (the confident semantic label, else the form description,
+            else the best unconfident semantic candidate); ``""`` when nothing fits.
+        kind: ``"semantic"``, ``"form"`` or ``"none"`` (the kind of ``label``).
+        supersense: the semantic label's WordNet lexicographer file (None for form labels).
+        synset: the semantic label's synset name or None.
+        coverage: the rank-weighted share of the list ``label`` explains (0..1).
         explained: the tokens it explains, in input order.
-        score: ``coverage * specificity`` (see the module docstring).
-        confident: coverage >= the labeller's ``min_coverage`` and not a general synset.
-        n_tokens: how many tokens were labelled.
+        score: the semantic label's score (0 for form labels).
+        confident: ``label`` is confident (semantic: coverage and words enough; form: its share).
+        n_tokens: how many tokens were read.
+        form: the form description (``"plural nouns"``), ``""`` when no form dominates.
+        form_coverage: the rank-weighted share of the tokens of the best form class.
+        groups: the semantic groups found (best first): one, or two for a polysemantic list.
+        polysemantic: two unrelated semantic groups, each a weak concept of its own.
     """
 
     label: str
@@ -85,10 +125,18 @@ class Label:
     score: float
     confident: bool
     n_tokens: int
-    alternatives: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+    form: str = ""
+    form_coverage: float = 0.0
+    groups: tuple[Concept, ...] = field(default=(), compare=False)
+    polysemantic: bool = False
+
+    @property
+    def semantic(self) -> bool:
+        """Whether the headline label is a confident semantic label."""
+        return self.confident and self.kind == SEMANTIC
 
     def as_dict(self) -> dict[str, object]:
-        """The fields as a flat dict (``explained`` '|'-joined, no alternatives)."""
+        """The fields as a flat dict (``explained`` '|'-joined, groups as their labels)."""
         return {
             "label": self.label,
             "label_kind": self.kind,
@@ -98,38 +146,52 @@ class Label:
             "explained_tokens": "|".join(self.explained),
             "label_score": self.score,
             "confident": self.confident,
+            "form": self.form,
+            "form_coverage": self.form_coverage,
+            "polysemantic": self.polysemantic,
+            "cluster_labels": "|".join(g.label for g in self.groups),
         }
 
 
 NO_LABEL = Label("", NO_LABEL_KIND, None, None, 0.0, (), 0.0, False, 0)
 
 
+@dataclass
+class _Group:
+    """Variant tokens of one word (a family): their summed weight and a word's analysis."""
+
+    weight: float
+    analysis: TokenAnalysis
+    members: list[int]
+
+
 @dataclass(frozen=True)
-class TokenAnalysis:
-    """One token as the labeller sees it: normal form, WordNet senses, other classes."""
+class _Candidate:
+    """A candidate concept: coverage, distinct words, explained token indices, score."""
 
-    token: NormalToken
-    senses: WordSenses | None
-    classes: frozenset[str]
-
-    @property
-    def ancestors(self) -> frozenset[str]:
-        """The WordNet synsets the token supports (its senses and all their hypernyms)."""
-        return self.senses.ancestors if self.senses is not None else frozenset()
+    name: str
+    coverage: float
+    n_words: int
+    n_tokens: int
+    explained_idx: tuple[int, ...]
+    score: float
+    concept: Concept
 
 
 class ConceptLabeler:
-    """Labels lists of top tokens with a WordNet concept or a morphological / token class.
+    """Labels lists of top tokens with a meaning (WordNet or number) and a form.
 
     Args:
-        min_coverage: coverage a label needs to be confident (default 0.5).
-        depth_scale: ``tau`` of the WordNet specificity ``1 - exp(-depth / tau)``.
-        verb_depth_offset: added to verb synsets' depth (verb hierarchies are shallow).
-        general_penalty: factor on the score of :data:`GENERAL_SYNSETS`.
-        min_piece_length: shorter word pieces are not looked up in WordNet.
-        max_noun_senses: noun senses per word considered.
-        max_verb_senses: verb senses per word considered.
-        n_alternatives: runner-up candidates kept in ``Label.alternatives``.
+        min_coverage: coverage a semantic label needs to be confident.
+        min_words: variant groups a semantic label must explain to be confident (and a
+            polysemantic group to count).
+        group_coverage: coverage each of two groups needs for a polysemantic list.
+        min_ic: candidates with a lower information content are never labels.
+        related_ic: two groups whose common ancestor is at least this specific are one concept.
+        specificity_power: exponent of the IC in the score (0: coverage only).
+        rank_scale: ``s`` of the rank weight ``1 / (1 + r / s)``.
+        form_coverage: share the best form class needs to be the form description.
+        min_family: tokens a word family (variants of one word) needs to be a concept.
         wordnet_path: a WordNet directory (None: search; see :mod:`~vocablens.annotate.wordnet`).
 
     Attributes:
@@ -139,29 +201,31 @@ class ConceptLabeler:
 
     def __init__(
         self,
-        min_coverage: float = 0.5,
-        depth_scale: float = 3.0,
-        verb_depth_offset: int = 4,
-        general_penalty: float = 0.5,
-        min_piece_length: int = 3,
-        max_noun_senses: int = 6,
-        max_verb_senses: int = 3,
-        n_alternatives: int = 3,
+        min_coverage: float = 0.15,
+        min_words: int = 3,
+        group_coverage: float = 0.1,
+        min_ic: float = 0.2,
+        related_ic: float = 0.35,
+        specificity_power: float = 1.0,
+        rank_scale: float = 10.0,
+        form_coverage: float = 0.35,
+        min_family: int = 4,
         wordnet_path: str | None = None,
     ):
         self.min_coverage = min_coverage
-        self.depth_scale = depth_scale
-        self.verb_depth_offset = verb_depth_offset
-        self.general_penalty = general_penalty
-        self.min_piece_length = min_piece_length
-        self.max_noun_senses = max_noun_senses
-        self.max_verb_senses = max_verb_senses
-        self.n_alternatives = n_alternatives
+        self.min_words = min_words
+        self.group_coverage = group_coverage
+        self.min_ic = min_ic
+        self.related_ic = related_ic
+        self.specificity_power = specificity_power
+        self.rank_scale = rank_scale
+        self.form_coverage = form_coverage
+        self.min_family = min_family
         self.wordnet_path = wordnet_path
 
     # ----- fitting ---------------------------------------------------------------------------
     def fit(self, vocabulary: Iterable[str] | None = None, y: object = None) -> ConceptLabeler:
-        """Open WordNet and (optionally) pre-analyse a vocabulary's tokens.
+        """Open WordNet, read its information content, optionally pre-analyse a vocabulary.
 
         Args:
             vocabulary: token strings to warm the caches with (e.g. every decoded token).
@@ -170,10 +234,11 @@ class ConceptLabeler:
         Returns:
             self.
         """
-        self.lexicon_ = Lexicon(self.max_noun_senses, self.max_verb_senses, self.wordnet_path)
-        self.lexicon_.wn  # noqa: B018  (opens the database now, not in the first label call)
+        self.lexicon_ = Lexicon(path=self.wordnet_path)
+        wn = self.lexicon_.wn
+        self._ic_by_offset = {pos: information_content(wn, pos) for pos in ("n", "v")}
         self._analysis_cache: dict[str, TokenAnalysis] = {}
-        self._spec_cache: dict[str, float] = {}
+        self._ic_cache: dict[str, float] = {}
         n = 0
         for token in vocabulary or ():
             self.analyse(token)
@@ -187,37 +252,26 @@ class ConceptLabeler:
 
             raise NotFittedError("ConceptLabeler is not fitted yet: call fit() first")
 
-    # ----- per token -------------------------------------------------------------------------
     def analyse(self, token: str) -> TokenAnalysis:
-        """Normalize a token, look it up in WordNet and find its classes (cached per string)."""
-        cached = self._analysis_cache.get(token)
-        if cached is not None:
-            return cached
-        self._check_fitted()
-        norm = normalize_token(token)
-        senses = None
-        if norm.kind == "word" or (
-            norm.kind == "piece" and len(norm.text) >= self.min_piece_length
-        ):
-            senses = self.lexicon_.senses(norm.lower)
-        classes = token_classes(norm, senses, self.lexicon_)
-        if senses is not None and "function word" in classes:
-            senses = None  # "the" -> WordNet's odd noun senses would only add noise
-        result = TokenAnalysis(norm, senses, classes)
-        self._analysis_cache[token] = result
-        return result
+        """The :class:`~vocablens.annotate.analysis.TokenAnalysis` of a token (cached)."""
+        hit = self._analysis_cache.get(token)
+        if hit is None:
+            self._check_fitted()
+            hit = analyse_token(token, self.lexicon_)
+            self._analysis_cache[token] = hit
+        return hit
 
-    def specificity(self, synset: str) -> float:
-        """``1 - exp(-depth / depth_scale)`` (times ``general_penalty`` for general synsets)."""
-        spec = self._spec_cache.get(synset)
-        if spec is None:
-            pos = synset.rsplit(".", 2)[-2]  # "day_of_the_week.n.01" -> "n"
-            depth = self.lexicon_.depth(synset) + (self.verb_depth_offset if pos == "v" else 0)
-            spec = 1.0 - math.exp(-depth / self.depth_scale)
-            if synset in GENERAL_SYNSETS:
-                spec *= self.general_penalty
-            self._spec_cache[synset] = spec
-        return spec
+    def ic(self, synset: str) -> float:
+        """Intrinsic information content of a synset (0 = root, 1 = leaf; "number": fixed)."""
+        hit = self._ic_cache.get(synset)
+        if hit is None:
+            if synset in (NUMBER, CODE) or synset.startswith((CLOSED, LEXICAL)):
+                hit = NUMBER_IC
+            else:
+                s = self.lexicon_.wn.synset(synset)
+                hit = self._ic_by_offset.get(s.pos(), {}).get(s.offset(), 1.0)
+            self._ic_cache[synset] = hit
+        return hit
 
     # ----- labelling -------------------------------------------------------------------------
     def label(self, tokens: Sequence[str]) -> Label:
@@ -227,76 +281,202 @@ class ConceptLabeler:
             tokens: token strings, best first (``[" Monday", " Tuesday", ...]``).
 
         Returns:
-            A :class:`Label` (``NO_LABEL``-like with ``kind="none"`` when nothing fits).
+            A :class:`Label` (``kind="none"`` when nothing fits).
         """
         self._check_fitted()
         tokens = [str(t) for t in tokens]
-        n = len(tokens)
-        if n == 0:
+        if not tokens:
             return NO_LABEL
         analyses = [self.analyse(t) for t in tokens]
-        return self.label_analyses(tokens, analyses)
+        weights = [1.0 / (1.0 + r / self.rank_scale) for r in range(len(tokens))]
+        families = self._families(analyses, weights)
+        total = sum(weights)
+        pos = self._list_pos(families)
+        ranked = self._candidates(families, analyses, weights, pos, total, tokens)
+        first = next((c for c in ranked if self._strong(c, self.min_coverage)), None)
+        second = None
+        if first is not None:
+            used = set(first.explained_idx)
+            rest = [c for c in ranked if c is not first and not used & set(c.explained_idx)]
+            second = next((c for c in rest if self._strong(c, self.group_coverage)), None)
+        form, form_cov = self._form(analyses, weights)
+        poly = (
+            first is not None and second is not None
+            and self._strong(first, self.group_coverage)
+            and not self.related(first.name, second.name)
+        )  # fmt: skip
+        if first is not None:
+            groups = (first.concept, second.concept) if poly and second else (first.concept,)
+            top = first.concept
+            return Label(top.label, SEMANTIC, top.supersense, top.synset, top.coverage,
+                         top.explained, top.score, True, len(tokens), form, form_cov,
+                         groups, poly)  # fmt: skip
+        if form:
+            return Label(form, FORM, None, None, form_cov, (), 0.0, True, len(tokens), form,
+                         form_cov, (), False)  # fmt: skip
+        if ranked:
+            top = ranked[0].concept
+            return Label(top.label, SEMANTIC, top.supersense, top.synset, top.coverage,
+                         top.explained, top.score, False, len(tokens), form, form_cov,
+                         (), False)  # fmt: skip
+        return Label("", NO_LABEL_KIND, None, None, 0.0, (), 0.0, False, len(tokens), form,
+                     form_cov, (), False)  # fmt: skip
 
-    def label_analyses(self, tokens: Sequence[str], analyses: Sequence[TokenAnalysis]) -> Label:
-        """Label already-analysed tokens (used by the detector to avoid a second look-up)."""
-        n = len(tokens)
-        if n == 0:
-            return NO_LABEL
-        synset_counts = Counter(chain.from_iterable(a.ancestors for a in analyses))
-        class_counts = Counter(chain.from_iterable(a.classes for a in analyses))
-        scored: list[tuple[float, int, float, str, bool]] = []  # score, count, spec, name, is_wn
-        spec_cache = self._spec_cache
-        for name, count in synset_counts.items():
-            if count >= 2 or n == 1:
-                spec = spec_cache.get(name)
-                if spec is None:
-                    spec = self.specificity(name)
-                scored.append((count / n * spec, count, spec, name, True))
-        for name, count in class_counts.items():
-            weight = class_info(name).weight
-            scored.append((count / n * weight, count, weight, name, False))
-        if not scored:
-            return Label("", NO_LABEL_KIND, None, None, 0.0, (), 0.0, False, n)
-        scored = heapq.nlargest(1 + self.n_alternatives, scored)
-        best_score, count, _, name, is_wn = scored[0]
-        alternatives = tuple(
-            (self._readable(s[3], s[4]), round(s[0], 4))
-            for s in scored[1 : 1 + self.n_alternatives]
-        )
-        if is_wn:
-            info = self.lexicon_.synset_info(name)
-            explained = tuple(
-                t for t, a in zip(tokens, analyses, strict=True) if name in a.ancestors
-            )
-            general = name in GENERAL_SYNSETS
-            return Label(
-                label=info.label,
-                kind=WORDNET,
-                supersense=info.lexname,
-                synset=name,
-                coverage=count / n,
-                explained=explained,
-                score=best_score,
-                confident=count / n >= self.min_coverage and not general,
-                n_tokens=n,
-                alternatives=alternatives,
-            )
-        explained = tuple(t for t, a in zip(tokens, analyses, strict=True) if name in a.classes)
-        return Label(
-            label=name,
-            kind=class_info(name).kind,
-            supersense=None,
-            synset=None,
-            coverage=count / n,
-            explained=explained,
-            score=best_score,
-            confident=count / n >= self.min_coverage,
-            n_tokens=n,
-            alternatives=alternatives,
-        )
+    def _strong(self, c: _Candidate, coverage: float) -> bool:
+        """A candidate that is a concept: enough coverage and enough distinct words."""
+        if c.coverage < coverage:
+            return False
+        if c.name.startswith(LEXICAL):
+            return c.n_tokens >= self.min_family
+        return c.n_words >= self.min_words
 
-    def _readable(self, name: str, is_wn: bool) -> str:
-        return self.lexicon_.synset_info(name).label if is_wn else name
+    def _families(
+        self, analyses: Sequence[TokenAnalysis], weights: Sequence[float]
+    ) -> list[_Group]:
+        """Merge variants: same key, or a key that extends another (``particip``, ``participate``)."""
+        by_key: dict[str, _Group] = {}
+        families: list[_Group] = []
+        for i, (a, w) in enumerate(zip(analyses, weights, strict=True)):
+            key = a.key if (a.word or a.number or (a.token.is_alpha and len(a.key) >= 4)) else ""
+            hit = by_key.get(key) if key else None
+            if hit is None and key and len(key) >= 5:
+                hit = next((g for k, g in by_key.items() if len(k) >= 4 and
+                            (key.startswith(k) or k.startswith(key))), None)  # fmt: skip
+            if hit is not None:
+                hit.members.append(i)
+                hit.weight += w
+                if not hit.analysis.word and a.word:
+                    hit.analysis = a
+                if key:
+                    by_key.setdefault(key, hit)
+                continue
+            group = _Group(w, a, [i])
+            if key:
+                by_key[key] = group
+            families.append(group)
+        return families
+
+    @staticmethod
+    def _list_pos(groups: Sequence[_Group]) -> str:
+        """``"n"`` when most (weighted) words with senses are mostly nouns, else ``"v"``."""
+        noun = total = 0.0
+        for g in groups:
+            share = g.analysis.pos_share
+            if share:
+                noun += g.weight * share.get("n", 0.0)
+                total += g.weight
+        return "n" if total == 0 or noun >= 0.5 * total else "v"
+
+    @staticmethod
+    def _support_of(group: _Group, pos: str) -> dict[str, float]:
+        support = group.analysis.support
+        return support.get(pos) or support.get("v" if pos == "n" else "n") or {}
+
+    def _candidates(
+        self,
+        families: Sequence[_Group],
+        analyses: Sequence[TokenAnalysis],
+        weights: Sequence[float],
+        pos: str,
+        total: float,
+        tokens: Sequence[str],
+    ) -> list[_Candidate]:
+        """Every candidate concept of the list, best score first."""
+        mass: dict[str, float] = {}
+        members: dict[str, list[int]] = {}
+        words: dict[str, int] = {}
+
+        def add(name: str, g: _Group, w: float) -> None:
+            mass[name] = mass.get(name, 0.0) + g.weight * w
+            if w >= 0.5:
+                members.setdefault(name, []).extend(g.members)
+                words[name] = words.get(name, 0) + 1
+
+        for g in families:
+            a = g.analysis
+            if a.number:
+                add(NUMBER, g, 1.0)
+            elif a.function:
+                for name, closed in CLOSED_CLASSES.items():
+                    if a.key in closed:
+                        add(CLOSED + name, g, 1.0)
+            else:
+                for name, w in self._support_of(g, pos).items():
+                    add(name, g, w)
+            words_in = [i for i in g.members if analyses[i].word]
+            if len(g.members) >= 2 and words_in:
+                add(LEXICAL + analyses[words_in[0]].token.lower, g, 1.0)
+        code = [i for i, a in enumerate(analyses) if a.code]
+        if code:
+            mass[CODE] = sum(weights[i] for i in code)
+            members[CODE] = code
+            words[CODE] = len(code)
+        out: list[_Candidate] = []
+        power = self.specificity_power
+        for name, m in mass.items():
+            if words.get(name, 0) < 1 or name in GENERAL_SYNSETS:
+                continue
+            if words[name] == 1 and not name.startswith(LEXICAL) and name != CODE:
+                continue  # one word's senses: its word family is the candidate
+            spec = self.ic(name)
+            if spec < self.min_ic:
+                continue
+            idx = tuple(sorted(members[name]))
+            coverage = m / total
+            score = coverage * spec**power
+            concept = self._concept(name, coverage, words[name], idx, tokens, score)
+            out.append(_Candidate(name, coverage, words[name], len(idx), idx, score, concept))
+        out.sort(key=lambda c: (-c.score, c.name))
+        return out
+
+    def _concept(
+        self, name: str, coverage: float, n_words: int, idx: tuple[int, ...],
+        tokens: Sequence[str], score: float,
+    ) -> Concept:  # fmt: skip
+        explained = tuple(tokens[i] for i in idx)
+        if name == NUMBER:
+            return Concept("number", None, NUMBER, coverage, n_words, explained, score)
+        if name == CODE:
+            return Concept("programming code", None, CODE, coverage, n_words, explained, score)
+        if name.startswith(CLOSED):
+            label = name[len(CLOSED) :]
+            return Concept(label, None, "closed class", coverage, n_words, explained, score)
+        if name.startswith(LEXICAL):
+            label = name[len(LEXICAL) :]
+            return Concept(label, None, "word family", coverage, n_words, explained, score)
+        info = self.lexicon_.synset_info(name)
+        return Concept(info.label, name, info.lexname, coverage, n_words, explained, score)
+
+    def related(self, a: str, b: str) -> bool:
+        """Whether two candidates are one concept (one above the other, or a specific parent)."""
+        if (
+            "." not in a
+            or "." not in b
+            or a.startswith((CLOSED, LEXICAL))
+            or b.startswith((CLOSED, LEXICAL))
+        ):
+            return a == b
+        lex = self.lexicon_
+        up_a = lex.up(lex.wn.synset(a))
+        up_b = lex.up(lex.wn.synset(b))
+        if a in up_b or b in up_a:
+            return True
+        return any(self.ic(s) >= self.related_ic for s in up_a & up_b)
+
+    def _form(
+        self, analyses: Sequence[TokenAnalysis], weights: Sequence[float]
+    ) -> tuple[str, float]:
+        """The dominant form class's description and share (``""`` below ``form_coverage``)."""
+        mass: dict[str, float] = {}
+        for a, w in zip(analyses, weights, strict=True):
+            for form in a.forms:
+                mass[form] = mass.get(form, 0.0) + w
+        if not mass:
+            return "", 0.0
+        total = sum(weights)
+        form, m = max(sorted(mass.items()), key=lambda kv: kv[1])
+        share = m / total
+        return (form_name(form) if share >= self.form_coverage else ""), share
 
     def transform(self, token_lists: Iterable[Sequence[str]]) -> pd.DataFrame:
         """Label many token lists.

@@ -34,8 +34,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vocablens.annotate.normalize import NormalToken
-from vocablens.annotate.result import MORPHOLOGICAL, TOKEN_KIND
 from vocablens.annotate.wordnet import Lexicon, WordSenses
+
+#: The kinds of :func:`class_info` (the classes' own grouping; labels are ``"form"`` now).
+MORPHOLOGICAL, TOKEN_KIND = "morphological", "token-kind"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@ r"""Token normalization and token kinds, from the token's surface alone (no lexi
 
 A projected vector's top tokens arrive as decoded strings (``" Paris"``), as raw tokenizer
 pieces (``"ĠParis"``, ``"▁Paris"``, ``"##ing"``) or as the readable forms of
-:func:`vocablens.tokens.visible` (``"\\n"``, ``"⟨0x0A⟩"``). :func:`normalize_token` strips the
+:func:`vocablens.tokens.visible` / :func:`vocablens.tokens.shown` (``"\\n"``, ``"⟨0x0A⟩"``,
+``"␣Paris"``). :func:`normalize_token` strips the
 markers and surrounding spaces, records whether the token starts a word, its case and its *kind*:
 
 =============== ================================================================================
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from vocablens.model.tokenizer import MARKER_TEXT
+from vocablens.tokens import SPACE
 
 KINDS = (
     "word",
@@ -131,6 +133,8 @@ def _unmark(raw: str) -> tuple[str, bool]:
         text = text[2:]
     if text and text[0] in MARKER_TEXT:
         text = "".join(MARKER_TEXT.get(ch, ch) for ch in text)
+    if SPACE in text:  # vocablens' own display of a space (``"␣Paris"``)
+        text = text.replace(SPACE, " ")
     text = _VISIBLE_WS.sub(lambda m: {"\\n": "\n", "\\t": "\t", "\\r": "\r"}[m.group()], text)
     word_start = (not piece_prefix) and text[:1].isspace()
     return text, word_start

@@ -7,8 +7,10 @@ projections table (``kind``, ``layer``, ``expert``, ``index``, ``sign``), so the
 renaming.
 
 The confident fraction has one rule, :func:`confident_fraction`: among the rows of vector kind
-``values`` on the ``+1`` side (what a value vector promotes), the share whose ``confident`` column
-is true, per layer, split by label kind. The report, the benchmark and the library all call it.
+``values`` on the ``+1`` side (what a value vector promotes), the share with a confident
+*semantic* label (``confident`` true and ``label_kind == "semantic"``), per layer; form labels
+("plural nouns", "word pieces") never count. The report, the benchmark and the library all call
+it.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ import pyarrow as pa
 from vocablens.atomic import atomic_path, check_file_target
 from vocablens.errors import InputError, ResultFileError, first_line
 
-#: Label kinds (``label_kind`` column): a WordNet synset, a morphological class, a token kind.
-WORDNET, MORPHOLOGICAL, TOKEN_KIND = "wordnet", "morphological", "token-kind"
-#: The label kinds a label can have, in the order figures stack them.
-LABEL_KINDS = (WORDNET, MORPHOLOGICAL, TOKEN_KIND)
+#: Label kinds (``label_kind`` column): a meaning (a WordNet synset or "number"), or a form
+#: description (what the tokens look like: "plural nouns", "word pieces", "code tokens").
+SEMANTIC, FORM = "semantic", "form"
+#: The label kinds a label can have.
+LABEL_KINDS = (SEMANTIC, FORM)
+#: The label kinds the confident fraction counts (and figures stack): meanings only.
+FRACTION_KINDS = (SEMANTIC,)
 #: ``label_kind`` of a vector that got no label at all (``label == ""``).
 NO_LABEL_KIND = "none"
 #: The label of a vector with no confident label where a label must be shown (map points).
@@ -42,17 +47,20 @@ SCHEMA = pa.schema(
         ("sign", pa.int8()),  # +1: what the vector promotes, -1: what it suppresses
         ("label", pa.string()),  # "" when nothing fits
         ("label_kind", pa.string()),  # one of LABEL_KINDS, or NO_LABEL_KIND
-        ("supersense", pa.string()),  # WordNet lexicographer file, null for other kinds
+        ("supersense", pa.string()),  # WordNet lexicographer file ("number" for numbers) or null
         ("synset", pa.string()),  # WordNet synset name, null for other kinds
-        ("coverage", pa.float32()),  # fraction of the top tokens the label explains
+        ("coverage", pa.float32()),  # rank-weighted share of the top tokens the label explains
+        ("form", pa.string()),  # form description ("plural nouns"), "" when no form dominates
+        ("form_coverage", pa.float32()),  # rank-weighted share of the best form class
         ("confident", pa.bool_()),
         ("label_score", pa.float32()),  # coverage * specificity
         ("polysemantic", pa.bool_()),
         ("score", pa.float32()),  # polysemanticity score
         ("n_clusters", pa.int16()),
-        ("cluster_labels", pa.string()),  # "|"-joined
+        ("cluster_labels", pa.string()),  # the semantic groups' labels, "|"-joined
         ("sides_polysemantic", pa.bool_()),  # +v and -v differ; null without both sides
-        ("features", pa.string()),  # clustering features: "wordnet", "embeddings" or "both"
+        ("features", pa.string()),  # what the groups were found with ("wordnet")
+        ("readout", pa.string()),  # the projection readout the labels were read on
         ("explained_tokens", pa.list_(pa.string())),
         ("top_tokens", pa.list_(pa.string())),  # by rank
     ]
@@ -61,6 +69,8 @@ COLUMNS = tuple(SCHEMA.names)
 #: The optional column of ``generative=True``: a label suggested by a chat model (unverified).
 GENERATIVE_COLUMN = "generative_suggestion"
 _LISTS = ("explained_tokens", "top_tokens")
+#: Values of the columns a frame from before issue 10 lacks (``conform`` fills them in).
+_DEFAULTS = {"form": "", "form_coverage": 0.0, "readout": "raw"}
 
 
 def _schema(generative: bool) -> pa.Schema:
@@ -79,6 +89,9 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
         InputError: a column is missing or an unknown one is present.
     """
     wanted = list(_schema_of(frame).names)
+    filled = {c: v for c, v in _DEFAULTS.items() if c not in frame.columns}
+    if filled:  # a frame built before these columns existed
+        frame = frame.assign(**filled)
     missing = [c for c in wanted if c not in frame.columns]
     extra = [c for c in frame.columns if c not in wanted]
     if missing or extra:
@@ -87,6 +100,7 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"not an annotation table: {'; '.join(what)}")
     types = {"layer": "int32", "expert": "int32", "index": "int32", "sign": "int8",
              "coverage": "float32", "confident": "bool", "label_score": "float32",
+             "form_coverage": "float32",
              "polysemantic": "bool", "score": "float32", "n_clusters": "int16"}  # fmt: skip
     types.update({f.name: "str" for f in _schema_of(frame) if f.type == pa.string()})
     out = frame[wanted].astype(types)  # strings: pandas' str dtype, missing as NaN
@@ -98,8 +112,9 @@ def confident_fraction(frame: pd.DataFrame, kind: str = "values", sign: int = 1)
     """Per layer, the fraction of vectors whose label is confident: the one rule of vocablens.
 
     The rows counted are those of vector kind ``kind`` on side ``sign`` (default: value vectors,
-    ``+1``: what they promote, as in Geva et al. 2022, fig. 3); a row counts as confident when its
-    ``confident`` column is true (see :class:`~vocablens.annotate.labeler.ConceptLabeler`).
+    ``+1``: what they promote, as in Geva et al. 2022, fig. 3); a row counts when its label is a
+    confident *semantic* one (``confident`` and ``label_kind == "semantic"``; see
+    :class:`~vocablens.annotate.labeler.ConceptLabeler`): form descriptions never count.
 
     Args:
         frame: an annotation table (:data:`SCHEMA` columns; ``kind``, ``layer``, ``sign``,
@@ -109,20 +124,23 @@ def confident_fraction(frame: pd.DataFrame, kind: str = "values", sign: int = 1)
 
     Returns:
         One row per layer (ascending): ``layer``, ``n_vectors``, ``fraction`` and one fraction
-        column per label kind (:data:`LABEL_KINDS`; they add up to ``fraction``). Empty when no
-        row matches.
+        column per counted label kind (:data:`FRACTION_KINDS`; they add up to ``fraction``).
+        Empty when no row matches.
     """
     rows = frame[(frame["kind"] == kind) & (frame["sign"] == sign)]
     if not len(rows):
         return pd.DataFrame(
             {"layer": pd.Series(dtype="int64"), "n_vectors": pd.Series(dtype="int64"),
-             **{c: pd.Series(dtype="float64") for c in ("fraction", *LABEL_KINDS)}}
+             **{c: pd.Series(dtype="float64") for c in ("fraction", *FRACTION_KINDS)}}
         )  # fmt: skip
     confident = rows["confident"].astype(bool).to_numpy()
-    parts = pd.DataFrame({"layer": rows["layer"].astype("int64").to_numpy(), "fraction": confident})
-    for label_kind in LABEL_KINDS:
-        parts[label_kind] = confident & (rows["label_kind"] == label_kind).to_numpy()
-    grouped = parts.astype({c: "float64" for c in ("fraction", *LABEL_KINDS)}).groupby("layer")
+    kinds = rows["label_kind"].to_numpy()
+    parts = pd.DataFrame({"layer": rows["layer"].astype("int64").to_numpy()})
+    for label_kind in FRACTION_KINDS:
+        parts[label_kind] = confident & (kinds == label_kind)
+    parts["fraction"] = parts[list(FRACTION_KINDS)].any(axis=1)
+    parts = parts[["layer", "fraction", *FRACTION_KINDS]]
+    grouped = parts.astype({c: "float64" for c in ("fraction", *FRACTION_KINDS)}).groupby("layer")
     out = grouped.mean().reset_index()
     out.insert(1, "n_vectors", grouped.size().to_numpy().astype("int64"))
     return out

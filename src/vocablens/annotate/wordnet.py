@@ -303,6 +303,10 @@ class Lexicon:
             self._depth_cache[name] = 1 + min(depths) if depths else 0
         return hit
 
+    def up(self, synset: Any) -> frozenset[str]:
+        """Names of an nltk synset and all its (instance) hypernyms (memoized)."""
+        return self._up(synset)
+
     def depth(self, name: str) -> int:
         """``min_depth`` of a synset (as nltk computes it), memoized with its hypernyms."""
         depth = self._depth_cache.get(name)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from vocablens.annotate.pipeline import DEFAULT_READOUT as LABEL_READOUT
 from vocablens.errors import VocabLensError
 from vocablens.layerspec import parse_layers
 from vocablens.reports.config import ReportConfig
@@ -129,16 +130,23 @@ def compute_report(
 
         with torch.inference_mode():
             projector = Projector(lm, min(config.value_k, view.vocab_size))
-            tables = []
+            labelled = projector.with_readout(LABEL_READOUT)  # what the annotator reads
+            tables, label_tables = [], []
             for layer in layers:
                 with steps.step(f"values layer {layer}", "value projections"):
                     tables += projector.ffn(layer, ["values"])
+                    if config.annotate:
+                        label_tables += labelled.ffn(layer, ["values"])
             values = projector.result(tables).to_pandas()
+            label_values = labelled.result(label_tables).to_pandas() if config.annotate else None
 
         annotations = None
         if config.annotate:
             with steps.step("concept annotation", count=len(layers)):
-                wanted = values if config.annotate_suppressed else values[values["sign"] > 0]
+                assert label_values is not None
+                wanted = label_values
+                if not config.annotate_suppressed:
+                    wanted = label_values[label_values["sign"] > 0]
                 annotations = _annotate(wanted, lm, notes, steps)
         umap_coords = None
         if config.umap:
@@ -217,14 +225,15 @@ def explain_prompts(
 def _annotate(
     values: Any, lm: LoadedModel, notes: list[str], steps: Progress
 ) -> Annotations | None:
-    """Concept labels of the value vectors (the model's embeddings feed the clustering).
+    """Concept labels of the value vectors (read on the annotator's readout, LABEL_READOUT).
 
     A missing WordNet only costs the concept sections: the report says why.
     """
     from vocablens.annotate import annotate_projections
 
     try:
-        return annotate_projections(values, model=lm, kinds=["values"], progress=steps.part)
+        return annotate_projections(values, kinds=["values"], progress=steps.part,
+                                    readout=LABEL_READOUT)  # fmt: skip
     except VocabLensError as exc:
         notes.append(f"Concept annotation skipped: {exc}")
         log.warning("concept annotation skipped: %s", exc)

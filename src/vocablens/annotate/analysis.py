@@ -1,0 +1,227 @@
+"""One token as the labeller sees it: word or piece, variant key, WordNet support, form classes.
+
+:func:`analyse_token` (cached per token string by the labeller) combines
+
+* :func:`~vocablens.annotate.normalize.normalize_token` (markers, case, token kind);
+* the lexicon of :mod:`~vocablens.annotate.words` (word or piece; number; variant key);
+* the token's **support**, per part of speech: every synset its leading senses reach (the senses
+  and all their hypernyms), weighted by how common the sense is: ``(c + 1) / (c_max + 1)`` with
+  ``c`` the sense's tagged-corpus count (WordNet's ``cntlist``), times ``1 / (1 + 0.3 r)`` for its
+  rank ``r``; senses below :data:`MIN_SENSE_WEIGHT` and beyond :data:`MAX_SENSES` are dropped,
+  so "water" supports "liquid" but not the rare verb senses that reach "give";
+* its **form** classes (:data:`FORMS`): what the token looks like, never what it means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vocablens.annotate.morphology import word_classes
+from vocablens.annotate.normalize import NormalToken, normalize_token
+from vocablens.annotate.words import FUNCTION_WORDS, NUMBER_WORDS, zipf
+
+#: Senses per part of speech a word supports.
+MAX_SENSES = 4
+#: Senses weighing less than this (relative to the word's most common sense) are dropped.
+MIN_SENSE_WEIGHT = 0.15
+#: wordfreq frequency (Zipf) a WordNet lemma needs to count as a word.
+MIN_ZIPF = 2.5
+
+#: Form classes and their readable descriptions (the ``form`` column).
+FORMS = {
+    "plural": "plural nouns",
+    "past": "past-tense verbs",
+    "ing": "-ing forms",
+    "ly": "-ly adverbs",
+    "comparative": "comparative or superlative adjectives",
+    "function": "function words",
+    "capitalized": "capitalized words",
+    "uppercase": "uppercase words",
+    "piece": "word pieces (fragments)",
+    "letter": "single letters",
+    "digits": "digits",
+    "punctuation": "punctuation",
+    "symbol": "symbols",
+    "whitespace": "whitespace",
+    "code": "code tokens",
+    "byte": "byte tokens",
+    "special": "special tokens",
+}
+_MORPH = {
+    "plural noun": "plural",
+    "past-tense verb": "past",
+    "-ing form": "ing",
+    "-ly adverb": "ly",
+    "comparative or superlative adjective": "comparative",
+}
+_KINDS = {
+    "number": "digits",
+    "punctuation": "punctuation",
+    "symbol": "symbol",
+    "whitespace": "whitespace",
+    "code": "code",
+    "byte": "byte",
+    "special": "special",
+}
+
+
+@dataclass(frozen=True)
+class TokenAnalysis:
+    """One analysed token.
+
+    Attributes:
+        token: the normalized token.
+        key: the variant key (lemma of the lower-cased word, else the lower-cased text).
+        word: a lexicon word (see :mod:`~vocablens.annotate.words`).
+        number: digits or a number word.
+        function: a closed-class word.
+        support: per part of speech (``"n"``, ``"v"``), synset name -> weight (0..1].
+        pos_share: per part of speech, the share of the word's tagged uses (nouns vs verbs).
+        forms: form classes (keys of :data:`FORMS`); a script's class is ``"script:<Name>"``.
+        code: a code identifier (``snake_case``, ``camelCase``, ``asarray``).
+    """
+
+    token: NormalToken
+    key: str
+    word: bool
+    number: bool
+    function: bool
+    support: dict[str, dict[str, float]] = field(default_factory=dict)
+    pos_share: dict[str, float] = field(default_factory=dict)
+    forms: frozenset[str] = frozenset()
+    code: bool = False
+
+
+def is_compound_identifier(lower: str) -> bool:
+    """Whether letters that are no word are two common words run together (``asarray``).
+
+    Only asked for tokens that do not start a word (identifiers follow ``.``, ``(``, ``_``).
+    """
+    if len(lower) < 6 or not lower.isalpha():
+        return False
+    return any(
+        zipf(lower[:i]) >= 3.0 and zipf(lower[i:]) >= 3.0 and len(lower) - i >= 3
+        for i in range(2, len(lower) - 2)
+    )
+
+
+def form_name(form: str) -> str:
+    """The readable description of a form class (``"script:Cyrillic"`` -> ``"Cyrillic script"``)."""
+    if form.startswith("script:"):
+        return f"{form[7:]} script"
+    return FORMS[form]
+
+
+def _is_lemma(wn: Any, lower: str) -> bool:
+    """Whether WordNet has ``lower`` as a lemma or an inflection of one.
+
+    A short word (3 letters or fewer) that WordNet holds only in capitals is an abbreviation
+    (``Ar``, ``ED``), not a word.
+    """
+    synsets = wn.synsets(lower)
+    if not synsets:
+        return False
+    exact = [n for s in synsets for n in s.lemma_names() if n.lower() == lower]
+    if exact:
+        return lower in exact or len(lower) > 3
+    return True  # an inflection of a lemma (WordNet's morphy found its base)
+
+
+def is_word(wn: Any, norm: NormalToken) -> bool:
+    """Whether a Latin-letter token is a word of the lexicon (see :mod:`~vocablens.annotate.words`)."""
+    lower = norm.lower
+    if lower in FUNCTION_WORDS or lower in NUMBER_WORDS:
+        return True
+    if len(lower) <= 2 or (not norm.word_start and len(lower) <= 3):
+        return False
+    return zipf(lower) >= MIN_ZIPF and _is_lemma(wn, lower)
+
+
+def analyse_token(raw: str, lexicon: Any) -> TokenAnalysis:
+    """Analyse one token string (see the module docstring).
+
+    Args:
+        raw: the token as shown (``" Paris"``, ``"ĠParis"``).
+        lexicon: the :class:`~vocablens.annotate.wordnet.Lexicon`.
+    """
+    norm = normalize_token(raw)
+    wn = lexicon.wn
+    if norm.kind in _KINDS:
+        form = _KINDS[norm.kind]
+        code = norm.kind == "code" and sum(ch.isalpha() for ch in norm.text) >= 3
+        return TokenAnalysis(norm, norm.lower, False, norm.kind == "number", False,
+                             forms=frozenset({form}), code=code)  # fmt: skip
+    if norm.kind == "script":
+        return TokenAnalysis(norm, norm.lower, False, False, False,
+                             forms=frozenset({f"script:{norm.script}"}))  # fmt: skip
+    if norm.kind not in ("word", "piece"):
+        return TokenAnalysis(norm, norm.lower, False, False, False)
+    lower = norm.lower
+    forms: set[str] = set()
+    if norm.case == "title" and len(norm.text) > 1:
+        forms.add("capitalized")
+    elif norm.case == "upper" and len(norm.text) > 1:
+        forms.add("uppercase")
+    if len(lower) == 1:
+        forms.add("letter")
+        return TokenAnalysis(norm, lower, False, False, False, forms=frozenset(forms))
+    if not is_word(wn, norm):
+        forms.add("piece")
+        code = not norm.word_start and is_compound_identifier(lower)
+        if code:
+            forms.add("code")
+        return TokenAnalysis(norm, lower, False, False, False, forms=frozenset(forms), code=code)
+    senses = lexicon.senses(lower)
+    key = _key(lower, senses)
+    if lower in FUNCTION_WORDS:
+        forms.add("function")
+        return TokenAnalysis(norm, lower, True, False, True, forms=frozenset(forms))
+    forms |= {_MORPH[c] for c in word_classes(lower, senses, lexicon) if c in _MORPH}
+    if key in NUMBER_WORDS or lower in NUMBER_WORDS:
+        return TokenAnalysis(norm, key, True, True, False, forms=frozenset(forms))
+    support, share = _support(lower, key, senses, lexicon)
+    return TokenAnalysis(norm, key, True, False, False, support, share, frozenset(forms))
+
+
+def _key(lower: str, senses: Any) -> str:
+    for pos in ("n", "v", "a"):
+        bases = senses.bases.get(pos)
+        if bases:
+            return str(bases[0])
+    return lower
+
+
+def _support(
+    lower: str, key: str, senses: Any, lexicon: Any
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Per part of speech, the weighted synsets the word's leading senses reach."""
+    counts = lexicon.sense_counts()
+    names = {lower, key}
+    support: dict[str, dict[str, float]] = {}
+    totals: dict[str, int] = {}
+    for pos in ("n", "v"):
+        synsets = lexicon.wn.synsets(lower, pos)
+        if not synsets:
+            continue
+        sense_counts = [
+            sum(counts.get(lemma.key(), 0) for lemma in s.lemmas() if lemma.name().lower() in names)
+            for s in synsets
+        ]
+        top = max(sense_counts)
+        totals[pos] = sum(sense_counts) + 1
+        weights: dict[str, float] = {}
+        kept = 0
+        for rank, (synset, count) in enumerate(zip(synsets, sense_counts, strict=True)):
+            w = (count + 1) / (top + 1) / (1 + 0.3 * rank)
+            if w < MIN_SENSE_WEIGHT:
+                continue
+            for name in lexicon.up(synset):
+                if weights.get(name, 0.0) < w:
+                    weights[name] = w
+            kept += 1
+            if kept == MAX_SENSES:
+                break
+        support[pos] = weights
+    total = sum(totals.values()) or 1
+    return support, {pos: n / total for pos, n in totals.items()}
