@@ -60,9 +60,9 @@ def run() -> None:  # pragma: no cover - console entry point alias
 
 
 def _register() -> None:
-    from vocablens.cli import annotate, lens, project, report
+    from vocablens.cli import annotate, campaign, lens, project, report
 
-    for module in (annotate, lens, project, report):
+    for module in (annotate, campaign, lens, project, report):
         main.add_command(module.command)
 
 
