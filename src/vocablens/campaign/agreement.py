@@ -240,7 +240,7 @@ def agreement(store: CampaignStore) -> AgreementReport:
     """Agreement, gold accuracy and machine-vs-people of a campaign (see the module docstring)."""
     current = current_labels(labels_frame(store))
     items = items_frame(store)
-    gold = {int(i): g for i, g in zip(items["item_id"], items["gold"], strict=True) if g is not None}
+    gold = {int(i): g for i, g in zip(items["item_id"], items["gold"], strict=True) if isinstance(g, str)}
     layers = []
     for layer, part in current.groupby("layer"):
         stats = _stats(part)

@@ -229,7 +229,12 @@ def serve(db: str, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve a campaign with uvicorn until interrupted."""
     import uvicorn
 
+    import threading
+
+    from vocablens.campaign.suggest import warm_up
+
     store = CampaignStore.open(db)
+    threading.Thread(target=warm_up, daemon=True).start()  # WordNet takes seconds to open
     try:
         uvicorn.run(create_app(store), host=host, port=port, log_level="warning",
                     timeout_graceful_shutdown=2)  # fmt: skip

@@ -40,3 +40,13 @@ def suggestions(prefix: str, n: int = 9) -> list[str]:
             break
         out.append(name)
     return out
+
+
+def warm_up() -> None:
+    """Open WordNet now (a server does it at start, so the first keystroke is not slow)."""
+    from vocablens.annotate.wordnet import WordNetNotFoundError
+
+    try:
+        _lemmas()
+    except WordNetNotFoundError:
+        pass
