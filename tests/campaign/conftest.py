@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import tempfile
-import uuid
 from pathlib import Path
 
 import pytest
 from campaign_data import write_annotations, write_projections
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+from vocablens.campaign.loadtest import PG_BIN, throwaway_postgres
 
 
 @pytest.fixture(scope="session")
@@ -30,12 +27,6 @@ def annotations(tmp_path_factory) -> Path:
     return write_annotations(tmp_path_factory.mktemp("ann") / "a.parquet")
 
 
-def _as_postgres(args: list[str]) -> list[str]:
-    if os.geteuid() != 0:
-        return args
-    return ["runuser", "-u", "postgres", "--", *args]
-
-
 @pytest.fixture(scope="session")
 def postgres():
     """A running PostgreSQL server: yields a function making a fresh empty database URL.
@@ -46,37 +37,8 @@ def postgres():
         pytest.skip("PostgreSQL 15 not installed (scripts/install-system-deps.sh)")
     if os.geteuid() == 0 and shutil.which("runuser") is None:
         pytest.skip("running as root without runuser")
-    root = Path(tempfile.mkdtemp(prefix="vl-pg-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-        shutil.chown(sock, "postgres")
-        os.chmod(root, 0o755)
-    run = lambda args: subprocess.run(_as_postgres(args), check=True, capture_output=True)  # noqa: E731
-    run([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync",
-         "-E", "UTF8", "--locale=C"])  # fmt: skip
-    opts = f"-k {sock} -c listen_addresses='' -c fsync=off -c full_page_writes=off -c max_connections=200"
-    run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(root / "log"), "start"])
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(f"postgresql+psycopg://postgres@/postgres?host={sock}",
-                             isolation_level="AUTOCOMMIT")  # fmt: skip
-
-    def new_database() -> str:
-        """A fresh empty schema (cheaper than a database) as the connection's search path."""
-        name = f"c_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {name}"))
-        return f"postgresql+psycopg://postgres@/postgres?host={sock}&options=-csearch_path%3D{name}"
-
-    try:
+    with throwaway_postgres() as new_database:
         yield new_database
-    finally:
-        admin.dispose()
-        subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                     "stop"]), capture_output=True)  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
