@@ -60,7 +60,9 @@ def test_two_coders_match_a_hand_computed_alpha(campaign):
 
 
 def test_label_sets_and_gold(campaign):
-    people = fill(campaign, {"x": [("dogs", "cats"), "a", None], "y": [("cats", "dogs"), "a", None]})
+    people = fill(
+        campaign, {"x": [("dogs", "cats"), "a", None], "y": [("cats", "dogs"), "a", None]}
+    )
     report = agreement(campaign)
     assert report.overall["alpha_masi"] == pytest.approx(1.0)
     gold = report.annotators.set_index("annotator")["gold_items"]

@@ -1,5 +1,7 @@
-"""Headless Chromium (the report tests' set-up): an annotator labels from the keyboard, reloads,
-and finds the labels saved; hostile text shows escaped."""
+"""Headless Chromium (the report tests' set-up): keyboard labelling, reload, labels saved.
+
+Hostile text shows escaped.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +45,9 @@ def browser(tmp_path_factory):
 def served(tmp_path_factory, projections):
     db = str(tmp_path_factory.mktemp("web") / "c.db")
     store = CampaignStore.create(db, projections, overlap=2)
-    tokens = {n: store.add_person(n, r)[1] for n, r in (("ann", "annotator"), ("judge", "adjudicator"))}
+    tokens = {
+        n: store.add_person(n, r)[1] for n, r in (("ann", "annotator"), ("judge", "adjudicator"))
+    }
     store.close()
     port = free_port()
     server = start_server(db, port)

@@ -50,7 +50,9 @@ def test_campaign_from_the_command_line(tmp_path, projections, annotations):
         out = tmp_path / f"labels.{suffix}"
         assert run("campaign", "export", db, "--out", out).exit_code == 0
     frame = pd.read_parquet(tmp_path / "labels.parquet")
-    assert (frame["record"] == "label").sum() == 12 and (frame["record"] == "adjudicated").sum() == 3
+    assert (frame["record"] == "label").sum() == 12 and (
+        frame["record"] == "adjudicated"
+    ).sum() == 3
     assert frame["manifest_hash"].nunique() == 1
     rows = [json.loads(line) for line in (tmp_path / "labels.jsonl").read_text().splitlines()]
     assert len(rows) == 15

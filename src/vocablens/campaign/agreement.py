@@ -91,7 +91,9 @@ def cohen_pairs(current: pd.DataFrame) -> pd.DataFrame:
     """Cohen's κ for every pair of annotators with two or more shared items."""
     from sklearn.metrics import cohen_kappa_score
 
-    by = {a: dict(zip(p["item_id"], p["value"], strict=True)) for a, p in current.groupby("annotator")}
+    by = {
+        a: dict(zip(p["item_id"], p["value"], strict=True)) for a, p in current.groupby("annotator")
+    }
     rows = []
     for a, b in itertools.combinations(sorted(by), 2):
         shared = sorted(set(by[a]) & set(by[b]))
@@ -129,8 +131,17 @@ def per_annotator(current: pd.DataFrame, gold: dict[int, str]) -> pd.DataFrame:
             "gold_items": len(scored),
             "gold_accuracy": float(np.mean(scored)) if scored else math.nan,
         })  # fmt: skip
-    return pd.DataFrame(rows, columns=["annotator", "labels", "cohen_kappa_mean",
-                                       "agreement_with_others", "gold_items", "gold_accuracy"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "annotator",
+            "labels",
+            "cohen_kappa_mean",
+            "agreement_with_others",
+            "gold_items",
+            "gold_accuracy",
+        ],
+    )
 
 
 def machine_vs_people(adjudicated: pd.DataFrame) -> pd.DataFrame:
@@ -142,7 +153,11 @@ def machine_vs_people(adjudicated: pd.DataFrame) -> pd.DataFrame:
     """
     rows: list[dict[str, Any]] = []
     for _, adj in adjudicated.iterrows():
-        truth = set() if adj["no_concept"] else {normal(adj["concept"])} | {normal(g) for g in adj["groups"]}
+        truth = (
+            set()
+            if adj["no_concept"]
+            else {normal(adj["concept"])} | {normal(g) for g in adj["groups"]}
+        )
         for readout, m in (adj["machine"] or {}).items():
             label = normal(m.get("label") or "")
             rows.append({"layer": int(adj["layer"]), "readout": readout,
@@ -223,10 +238,17 @@ class AgreementReport:
                  self.per_layer.to_string(index=False, float_format="%.3f"), "", "per annotator:",
                  self.annotators.to_string(index=False, float_format="%.3f")]  # fmt: skip
         if len(self.pairs):
-            lines += ["", "Cohen kappa per pair:", self.pairs.to_string(index=False, float_format="%.3f")]
+            lines += [
+                "",
+                "Cohen kappa per pair:",
+                self.pairs.to_string(index=False, float_format="%.3f"),
+            ]
         if len(self.machine):
-            lines += ["", "machine vs adjudicated (per layer, readout):",
-                      self.machine.to_string(index=False, float_format="%.3f")]
+            lines += [
+                "",
+                "machine vs adjudicated (per layer, readout):",
+                self.machine.to_string(index=False, float_format="%.3f"),
+            ]
         return "\n".join(lines)
 
 
@@ -240,7 +262,11 @@ def agreement(store: CampaignStore) -> AgreementReport:
     """Agreement, gold accuracy and machine-vs-people of a campaign (see the module docstring)."""
     current = current_labels(labels_frame(store))
     items = items_frame(store)
-    gold = {int(i): g for i, g in zip(items["item_id"], items["gold"], strict=True) if isinstance(g, str)}
+    gold = {
+        int(i): g
+        for i, g in zip(items["item_id"], items["gold"], strict=True)
+        if isinstance(g, str)
+    }
     layers = []
     for layer, part in current.groupby("layer"):
         stats = _stats(part)

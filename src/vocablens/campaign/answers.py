@@ -104,7 +104,9 @@ def normal(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def label_set(no_concept: bool, polysemantic: bool, concept: str, groups: list | tuple) -> frozenset:
+def label_set(
+    no_concept: bool, polysemantic: bool, concept: str, groups: list | tuple
+) -> frozenset:
     """The set of concepts a label names (MASI distance compares these)."""
     if no_concept:
         return frozenset([NO_CONCEPT])

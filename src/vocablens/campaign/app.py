@@ -152,7 +152,9 @@ def create_app(store: CampaignStore) -> FastAPI:
         label, created = await run_in_threadpool(
             store.submit, person, _item_id(data), answer, _key(request, data)
         )
-        return JSONResponse({"label": label, "created": created}, status_code=201 if created else 200)
+        return JSONResponse(
+            {"label": label, "created": created}, status_code=201 if created else 200
+        )
 
     @app.get("/api/adjudication")
     def queue(request: Request) -> dict:
@@ -227,9 +229,9 @@ def create_app(store: CampaignStore) -> FastAPI:
 
 def serve(db: str, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Serve a campaign with uvicorn until interrupted."""
-    import uvicorn
-
     import threading
+
+    import uvicorn
 
     from vocablens.campaign.suggest import warm_up
 

@@ -65,7 +65,9 @@ def make_engine(url: sa.URL) -> Engine:
             return engine
         return sa.create_engine(url, pool_size=24, max_overflow=16, pool_pre_ping=True)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
-        raise CampaignError(f"cannot use database {url.render_as_string()}: {first_line(exc)}")
+        raise CampaignError(
+            f"cannot use database {url.render_as_string()}: {first_line(exc)}"
+        ) from exc
 
 
 def _alembic_config():

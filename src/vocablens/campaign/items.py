@@ -70,7 +70,9 @@ def _evidence(frame: pd.DataFrame) -> dict[tuple, dict[str, Any]]:
         vector["signs"].add(int(sign))
         side = "promoted" if int(sign) > 0 else "suppressed"
         tokens = [shown(str(t)) for t in part["token"].tolist()]
-        vector["readouts"].setdefault(str(readout), {"promoted": [], "suppressed": []})[side] = tokens
+        vector["readouts"].setdefault(str(readout), {"promoted": [], "suppressed": []})[side] = (
+            tokens
+        )
         src = part["src_token_id"].to_numpy() if "src_token_id" in part else np.full(len(part), -1)
         if int(sign) > 0 and (src >= 0).any():
             srcs = [shown(str(t)) for t in part["src_token"].tolist()]
@@ -200,7 +202,9 @@ def load_source(
     evidence = _evidence(frame)
     machine = read_machine_labels(Path(annotations)) if annotations is not None else {}
     answers = read_gold(Path(gold)) if gold is not None else {}
-    keys = [(*vector, sign) for vector, ev in evidence.items() for sign in sorted(ev["signs"])[::-1]]
+    keys = [
+        (*vector, sign) for vector, ev in evidence.items() for sign in sorted(ev["signs"])[::-1]
+    ]
     unknown = [key for key in answers if key not in set(keys)]
     if unknown:
         raise CampaignError(f"gold item {unknown[0]} is not in the projections")

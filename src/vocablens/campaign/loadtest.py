@@ -50,7 +50,8 @@ def start_server(db: str, port: int, timeout: float = 60) -> subprocess.Popen:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"server exited: {err[-2000:]}")
         with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"http://127.0.0.1:{port}/api/me", timeout=2).status_code == 401:
                 return proc
@@ -201,7 +202,19 @@ def throwaway_postgres(fsync: bool = False) -> Iterator[Callable[[], str]]:
          "-E", "UTF8", "--locale=C"])  # fmt: skip
     sync = "on" if fsync else "off"
     opts = f"-k {sock} -c listen_addresses='' -c fsync={sync} -c max_connections=200"
-    run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-w", "-l", str(root / "log"), "start"])
+    run(
+        [
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-w",
+            "-l",
+            str(root / "log"),
+            "start",
+        ]
+    )
     admin = sa.create_engine(f"postgresql+psycopg://postgres@/postgres?host={sock}",
                              isolation_level="AUTOCOMMIT")  # fmt: skip
 

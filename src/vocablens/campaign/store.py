@@ -124,7 +124,9 @@ class CampaignStore:
         source = load_source(projections, annotations, gold, sample, seed)  # all checks first
         engine = dbm.make_engine(url)
         if path is None and dbm.table_names(engine, str(db)):
-            raise dbm.CampaignError(f"{db} is not empty; campaigns are created in an empty database")
+            raise dbm.CampaignError(
+                f"{db} is not empty; campaigns are created in an empty database"
+            )
         try:
             dbm.migrate(engine)
             with Session(engine) as s, s.begin():
@@ -139,7 +141,9 @@ class CampaignStore:
             else:
                 dbm.drop_schema(engine)
             if isinstance(exc, sa.exc.SQLAlchemyError):
-                raise dbm.CampaignError(f"cannot create the campaign: {dbm.first_line(exc)}") from exc
+                raise dbm.CampaignError(
+                    f"cannot create the campaign: {dbm.first_line(exc)}"
+                ) from exc
             raise
         return cls(engine, str(db))
 
@@ -237,7 +241,7 @@ class CampaignStore:
                 return item  # type: ignore[return-value]
         return None
 
-    def _claim(self, person: Person) -> dict[str, Any] | None | bool:
+    def _claim(self, person: Person) -> dict[str, Any] | bool | None:
         """Claim a fresh item: the item, None when none is left, False to try again."""
         seats = (sa.select(sa.func.count()).select_from(Assignment)
                  .where(Assignment.item_id == Item.id).scalar_subquery())  # fmt: skip
@@ -263,7 +267,7 @@ class CampaignStore:
                 before = s.scalar(sa.select(sa.func.count()).select_from(Assignment)
                                   .where(Assignment.item_id == item.id,
                                          Assignment.id < claim.id))  # fmt: skip
-                if before >= self.overlap:  # someone else took the last seat first
+                if (before or 0) >= self.overlap:  # someone else took the last seat first
                     s.commit()
                     s.execute(sa.delete(Assignment).where(Assignment.id == claim.id))
                     s.commit()
@@ -373,7 +377,7 @@ class CampaignStore:
             labels = s.scalar(sa.select(sa.func.count()).select_from(Label)
                               .where(Label.annotator_id == person.id))  # fmt: skip
         return {"name": person.name, "role": person.role, "assigned": given, "labelled": done,
-                "labels": labels, "open": given - done}  # fmt: skip
+                "labels": labels, "open": (given or 0) - (done or 0)}  # fmt: skip
 
     # ----- adjudication ---------------------------------------------------------------------
     def adjudicate(self, person: Person, item_id: int, answer: Answer) -> dict[str, Any]:

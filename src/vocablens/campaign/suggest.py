@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
 import threading
 from functools import lru_cache
 
@@ -46,7 +47,5 @@ def warm_up() -> None:
     """Open WordNet now (a server does it at start, so the first keystroke is not slow)."""
     from vocablens.annotate.wordnet import WordNetNotFoundError
 
-    try:
+    with contextlib.suppress(WordNetNotFoundError):
         _lemmas()
-    except WordNetNotFoundError:
-        pass

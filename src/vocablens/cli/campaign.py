@@ -17,7 +17,9 @@ def command() -> None:
 
 @command.command("create")
 @click.argument("db")
-@click.option("--from", "projections", required=True, help="A folder written by `vocablens project`.")
+@click.option(
+    "--from", "projections", required=True, help="A folder written by `vocablens project`."
+)
 @click.option("--annotations", default=None, help="An annotation file (the machine labels).")
 @click.option("--overlap", type=click.IntRange(min=1), default=3, show_default=True,
               help="Annotators per item.")  # fmt: skip
