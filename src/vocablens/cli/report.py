@@ -34,6 +34,8 @@ from vocablens.cli import options
 @click.option("--no-annotate", is_flag=True, help="Skip concept labels.")
 @click.option("--no-umap", is_flag=True, help="Skip the UMAP figures.")
 @click.option("--no-ov", is_flag=True, help="Skip the attention heads' OV projections.")
+@click.option("--campaign", default=None,
+              help="A campaign DB: show its adjudicated (else majority) labels.")  # fmt: skip
 @options.bos
 @options.truncate
 @options.device
@@ -65,8 +67,13 @@ def command(**opts) -> None:
         ov=not opts["no_ov"],
         bos=opts["bos"],
         truncate=opts["truncate"],
+        campaign=opts["campaign"],
     ).check()
     check_target(check_folder_target(opts["out"]))  # before loading the model
+    if opts["campaign"] is not None:
+        from vocablens.campaign.store import CampaignStore
+
+        CampaignStore.open(opts["campaign"]).close()  # not a campaign: exit 2 before loading
     lm = load_model(opts["model"], device=opts["device"])
     folder = generate_report(lm, out=opts["out"], config=config, progress=not opts["quiet"])
     click.echo(f"wrote {folder / 'index.html'}")

@@ -39,6 +39,9 @@ class ReportConfig:
         bos: prepend the BOS token to every prompt.
         truncate: cut prompts longer than the model's context instead of failing.
         title: the report's title; None: the model's name.
+        campaign: an annotation campaign (a path or an SQLAlchemy URL, see
+            :mod:`vocablens.campaign`) whose adjudicated (else majority) labels are shown beside
+            the machine labels and searched; None: none.
     """
 
     prompts: Sequence[Prompt] = field(default_factory=list)
@@ -58,6 +61,7 @@ class ReportConfig:
     bos: bool = False
     truncate: bool = False
     title: str | None = None
+    campaign: str | None = None
 
     def check(self) -> ReportConfig:
         """Check the values; returns self.

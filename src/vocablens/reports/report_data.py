@@ -40,6 +40,9 @@ class ReportData:
             ``index``, ``x``, ``y``, ``label``, ``label_kind``), or None.
         ov: attention-head OV projections in the long layout (kinds ``"ov"``: token pairs, with
             ``src_token``; ``"ov_promoted"``: the head's most promoted tokens), or None.
+        people: the people's labels from ``config.campaign``
+            (:data:`~vocablens.campaign.people.PEOPLE_COLUMNS`: ``kind``, ``layer``, ``expert``,
+            ``index``, ``sign``, ``label``, ``adjudicated``, ``n_labels``), or None.
         notes: remarks shown on the index page (what was skipped, and why).
         timings: seconds spent per computation step.
         created: when the data was computed (ISO 8601).
@@ -54,6 +57,7 @@ class ReportData:
     annotations: Annotations | None = None
     umap: pd.DataFrame | None = None
     ov: pd.DataFrame | None = None
+    people: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     created: str = ""
