@@ -16,6 +16,7 @@ from vocablens.campaign.store import CampaignStore
 from vocablens.cli import main
 from vocablens.reports.compute import _people
 from vocablens.reports.config import ReportConfig
+from vocablens.reports.people import add_people, add_people_to_index, people_lookup
 from vocablens.reports.render import render_report
 
 from synthetic_report import synthetic_data
@@ -93,12 +94,13 @@ def test_report_shows_and_searches_people_labels(campaign, tmp_path):
     assert index["labels"][index["people"][m][0]] == "Animal" and index["people"][m][1] == 0
 
 
-def test_report_without_campaign_is_unchanged(tmp_path):
-    data = synthetic_data(n_layers=1, d_mlp=4)
-    data.umap = None
-    out = render_report(data, tmp_path / "report", progress=False)
-    assert 'class="people"' not in (out / "layer_000.html").read_text(encoding="utf-8")
-    assert '"people"' not in (out / "search-index.js").read_text(encoding="utf-8")
+def test_no_campaign_leaves_rows_and_index_as_they_are():
+    index = {"labels": ["a"], "neurons": [[0, 1, 0, -1, 1, [], []]], "heads": []}
+    assert add_people_to_index(index, {}) == {"labels": ["a"], "neurons": index["neurons"],
+                                              "heads": []}  # fmt: skip
+    assert people_lookup(None) == {}
+    assert add_people([{"index": 1}], 0, {}) == [{"index": 1, "people": None,
+                                                  "people_suppressed": None}]  # fmt: skip
 
 
 def test_compute_side_reads_the_campaign(campaign, tmp_path):

@@ -15,6 +15,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -88,13 +89,22 @@ class Annotator(Base):
 
 
 class Assignment(Base):
-    """An item given to an annotator (at most once per pair)."""
+    """An item given to an annotator (at most once per pair).
+
+    ``slot`` numbers the item's seats ``0 .. overlap-1`` (unique per item, so an item never gets
+    more than ``overlap`` annotators, even when two people claim its last seat at once); gold
+    items, which everyone gets, have no slot (null).
+    """
 
     __tablename__ = "assignments"
-    __table_args__ = (UniqueConstraint("item_id", "annotator_id"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "annotator_id"),
+        Index("ix_assignments_item_slot", "item_id", "slot", unique=True),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"), index=True)
+    slot: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 

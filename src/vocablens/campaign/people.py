@@ -7,7 +7,7 @@ escapes it.
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -65,7 +65,7 @@ def people_labels(store: CampaignStore) -> pd.DataFrame:
                          "adjudicated": bool, "n_labels": "int64"})  # fmt: skip
 
 
-def read_people_labels(db: str | os.PathLike[str]) -> pd.DataFrame:
+def read_people_labels(db: str | Path) -> pd.DataFrame:
     """Open the campaign ``db`` (a path or an SQLAlchemy URL) and return :func:`people_labels`.
 
     Raises:

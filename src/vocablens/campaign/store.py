@@ -5,9 +5,12 @@ submission with the same idempotency key returns the label it created the first 
 
 Assignment is claimed lazily: an annotator's next item is one already given to them and not yet
 labelled, else the first item (campaign order) that has fewer than ``overlap`` annotators, is not
-adjudicated and was never given to them. Gold items go to everyone. A claim that overshoots
-``overlap`` under concurrency (two people taking the last seat at once) is withdrawn by the later
-claimant.
+adjudicated and was never given to them. Gold items go to everyone. A claim takes a numbered
+seat (``Assignment.slot``, ``0 .. overlap-1``, unique per item), so two people taking an item's
+last seat at once cannot both get it: the later insert fails and that claimant looks again.
+
+The per-label paths (:meth:`CampaignStore.next_item`, :meth:`CampaignStore.submit`) use
+SQLAlchemy Core on one connection (no ORM objects): they run once per label, many times a second.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +39,7 @@ from vocablens.campaign.models import (
     Campaign,
     Item,
     Label,
+    now,
 )
 
 MAX_KEY = 200
@@ -54,17 +59,57 @@ class Person:
     role: str
 
 
-def item_dict(item: Item, show_machine: bool) -> dict[str, Any]:
-    """An item as the API returns it (the machine label only when the campaign shows it)."""
+#: The item columns the API returns (and ``gold``, kept server-side).
+_ITEM = (Item.id, Item.model, Item.kind, Item.layer, Item.expert, Item.index, Item.sign,
+         Item.manifest_hash, Item.evidence, Item.machine, Item.gold)  # fmt: skip
+_LABEL = tuple(Label.__table__.c)
+
+
+def _statements() -> dict[str, Any]:
+    """The per-label statements, built once (``:person``, ``:item``, ``:key`` bound per call)."""
+    person: Any = sa.bindparam("person")
+    item_id: Any = sa.bindparam("item")
+    adjudicated = sa.select(Adjudication.item_id)
+    labelled = sa.select(Label.item_id).where(Label.annotator_id == person)
+    given = sa.select(Assignment.item_id).where(Assignment.annotator_id == person)
+    seats = (sa.select(sa.func.count()).select_from(Assignment)
+             .where(Assignment.item_id == Item.id, Assignment.slot.is_not(None))
+             .scalar_subquery())  # fmt: skip
     return {
-        "id": item.id, "model": item.model, "kind": item.kind, "layer": item.layer,
-        "expert": item.expert, "index": item.index, "sign": item.sign,
-        "manifest_hash": item.manifest_hash, "evidence": item.evidence,
-        "machine": item.machine if show_machine else None,
+        "mine": sa.select(*_ITEM).join(Assignment, Assignment.item_id == Item.id)
+        .where(Assignment.annotator_id == person, Item.id.not_in(labelled),
+               Item.id.not_in(adjudicated)).order_by(Item.position).limit(1),
+        "open": sa.select(Item.id, Item.gold.is_not(None))
+        .where(Item.id.not_in(given), Item.id.not_in(adjudicated),
+               sa.or_(Item.gold.is_not(None), seats < sa.bindparam("overlap")))
+        .order_by(Item.position).limit(1),
+        "slots": sa.select(Assignment.slot).where(Assignment.item_id == item_id,
+                                                  Assignment.slot.is_not(None)),
+        "claim": sa.insert(Assignment),
+        "item": sa.select(*_ITEM).where(Item.id == item_id),
+        "given": sa.select(Assignment.id).where(Assignment.item_id == item_id,
+                                                Assignment.annotator_id == person),
+        "adjudicated": sa.select(Adjudication.id).where(Adjudication.item_id == item_id).limit(1),
+        "by_key": sa.select(*_LABEL).where(Label.annotator_id == person,
+                                           Label.idempotency_key == sa.bindparam("key")),
+        "label": sa.insert(Label),
     }  # fmt: skip
 
 
-def label_dict(label: Label) -> dict[str, Any]:
+def item_dict(item: Any, show_machine: bool) -> dict[str, Any]:
+    """An item (a row mapping of :data:`_ITEM`) as the API returns it.
+
+    The machine label only when the campaign shows it.
+    """
+    return {
+        "id": item["id"], "model": item["model"], "kind": item["kind"], "layer": item["layer"],
+        "expert": item["expert"], "index": item["index"], "sign": item["sign"],
+        "manifest_hash": item["manifest_hash"], "evidence": item["evidence"],
+        "machine": item["machine"] if show_machine else None,
+    }  # fmt: skip
+
+
+def label_dict(label: Any) -> dict[str, Any]:
     """A label as the API returns it."""
     return {
         "id": label.id, "item_id": label.item_id, "concept": label.concept,
@@ -87,6 +132,7 @@ class CampaignStore:
         self.where = where
         self.session = sessionmaker(engine, expire_on_commit=False)
         self._people: dict[str, Person] = {}
+        self._sql = _statements()
         with self.session() as s:
             campaign = s.scalars(sa.select(Campaign)).one()
         self.overlap = campaign.overlap
@@ -217,73 +263,54 @@ class CampaignStore:
         return [Person(r.id, r.name, r.role) for r in rows]
 
     # ----- items ----------------------------------------------------------------------------
-    def _adjudicated(self):
-        return sa.select(Adjudication.item_id)
-
-    def _labelled_by(self, person: Person):
-        return sa.select(Label.item_id).where(Label.annotator_id == person.id)
-
     def next_item(self, person: Person) -> dict[str, Any] | None:
         """The caller's next item (claimed for them), or None when they are done."""
-        with self.session() as s:
-            mine = s.scalars(
-                sa.select(Item).join(Assignment, Assignment.item_id == Item.id)
-                .where(Assignment.annotator_id == person.id,
-                       Item.id.not_in(self._labelled_by(person)),
-                       Item.id.not_in(self._adjudicated()))
-                .order_by(Item.position).limit(1)
-            ).first()  # fmt: skip
+        with self.engine.connect() as c:
+            mine = c.execute(self._sql["mine"], {"person": person.id}).first()
             if mine is not None:
-                return item_dict(mine, self.show_machine)
-        for _ in range(50):
-            item = self._claim(person)
-            if item is not False:
-                return item  # type: ignore[return-value]
+                return item_dict(mine._mapping, self.show_machine)
+            for _ in range(50):
+                item = self._claim(c, person)
+                if item is not False:
+                    return item  # type: ignore[return-value]
         return None
 
-    def _claim(self, person: Person) -> dict[str, Any] | bool | None:
+    def _claim(self, c: sa.Connection, person: Person) -> dict[str, Any] | bool | None:
         """Claim a fresh item: the item, None when none is left, False to try again."""
-        seats = (sa.select(sa.func.count()).select_from(Assignment)
-                 .where(Assignment.item_id == Item.id).scalar_subquery())  # fmt: skip
-        given = sa.select(Assignment.item_id).where(Assignment.annotator_id == person.id)
-        with self.session() as s:
-            item = s.scalars(
-                sa.select(Item)
-                .where(Item.id.not_in(given), Item.id.not_in(self._adjudicated()),
-                       sa.or_(Item.gold.is_not(None), seats < self.overlap))
-                .order_by(Item.position).limit(1)
-            ).first()  # fmt: skip
-            if item is None:
-                return None
-            s.commit()  # end the read; the claim is a transaction of its own
-            claim = Assignment(item_id=item.id, annotator_id=person.id)
-            s.add(claim)
-            try:
-                s.commit()
-            except sa.exc.IntegrityError:
-                s.rollback()
+        sql = self._sql
+        found = c.execute(sql["open"], {"person": person.id, "overlap": self.overlap}).first()
+        if found is None:
+            c.rollback()
+            return None
+        item_id, gold = found
+        slot = None
+        if not gold:
+            taken = set(c.scalars(sql["slots"], {"item": item_id}))
+            slot = next(i for i in range(self.overlap + 1) if i not in taken)
+            if slot >= self.overlap:  # filled since the first read
+                c.rollback()
                 return False
-            if item.gold is None:
-                before = s.scalar(sa.select(sa.func.count()).select_from(Assignment)
-                                  .where(Assignment.item_id == item.id,
-                                         Assignment.id < claim.id))  # fmt: skip
-                if (before or 0) >= self.overlap:  # someone else took the last seat first
-                    s.commit()
-                    s.execute(sa.delete(Assignment).where(Assignment.id == claim.id))
-                    s.commit()
-                    return False
-            return item_dict(item, self.show_machine)
+        c.rollback()  # end the reads; the claim is a transaction of its own
+        try:
+            with c.begin():
+                c.execute(sql["claim"], {"item_id": item_id, "annotator_id": person.id,
+                                         "slot": slot, "created": now()})  # fmt: skip
+        except sa.exc.IntegrityError:  # someone took that seat (or this item) first
+            return False
+        row = c.execute(sql["item"], {"item": item_id}).one()
+        c.rollback()
+        return item_dict(row._mapping, self.show_machine)
 
-    def _item_for(self, s: Session, person: Person, item_id: int) -> Item:
-        item = s.get(Item, item_id)
-        if item is None:
+    def _item_for(self, c: sa.Connection, person: Person, item_id: int) -> Any:
+        """The item row (mapping) the caller may see; raises NotFound / Forbidden."""
+        row = c.execute(self._sql["item"], {"item": item_id}).first()
+        if row is None:
             raise NotFound(f"no item {item_id}")
         if person.role != ADJUDICATOR:
-            given = s.scalar(sa.select(Assignment.id).where(Assignment.item_id == item_id,
-                                                            Assignment.annotator_id == person.id))  # fmt: skip
+            given = c.scalar(self._sql["given"], {"item": item_id, "person": person.id})
             if given is None:
                 raise Forbidden(f"item {item_id} is not assigned to you")
-        return item
+        return row._mapping
 
     def item(self, person: Person, item_id: int) -> dict[str, Any]:
         """One item the caller may see (theirs; an adjudicator sees all), with their labels.
@@ -291,8 +318,9 @@ class CampaignStore:
         Raises:
             NotFound: no such item; Forbidden: not assigned to the caller.
         """
+        with self.engine.connect() as c:
+            item = self._item_for(c, person, item_id)
         with self.session() as s:
-            item = self._item_for(s, person, item_id)
             out = item_dict(item, self.show_machine or person.role == ADJUDICATOR)
             out["labels"] = [label_dict(r) for r in s.scalars(
                 sa.select(Label).where(Label.item_id == item_id, Label.annotator_id == person.id)
@@ -340,32 +368,32 @@ class CampaignStore:
         """
         if not isinstance(key, str) or not key or len(key) > MAX_KEY or "\x00" in key:
             raise dbm.CampaignError(f"an idempotency key must have 1 to {MAX_KEY} characters")
-        lookup = sa.select(Label).where(Label.annotator_id == person.id,
-                                        Label.idempotency_key == key)  # fmt: skip
-        with self.session() as s:
-            found = s.scalars(lookup).first()
+        lookup = {"person": person.id, "key": key}
+        with self.engine.connect() as c:
+            found = c.execute(self._sql["by_key"], lookup).first()
             if found is not None:
                 return label_dict(found), False
-            item = self._item_for(s, person, item_id)
-            if s.scalar(sa.select(Adjudication.id).where(Adjudication.item_id == item_id)):
+            item = self._item_for(c, person, item_id)
+            if c.scalar(self._sql["adjudicated"], {"item": item_id}):
                 raise Conflict(f"item {item_id} is already adjudicated")
-            shown = {"manifest_hash": item.manifest_hash,
-                     "machine": item.machine if self.show_machine else None}  # fmt: skip
-            label = Label(item_id=item_id, annotator_id=person.id, idempotency_key=key,
+            shown = {"manifest_hash": item["manifest_hash"],
+                     "machine": item["machine"] if self.show_machine else None}  # fmt: skip
+            values = dict(item_id=item_id, annotator_id=person.id, idempotency_key=key,
                           concept=answer.concept, no_concept=answer.no_concept,
                           polysemantic=answer.polysemantic, groups=list(answer.groups),
-                          confidence=answer.confidence, note=answer.note, shown=shown)  # fmt: skip
-            s.commit()  # end the reads; the label is a transaction of its own
-            s.add(label)
+                          confidence=answer.confidence, note=answer.note, shown=shown,
+                          created=now())  # fmt: skip
+            c.rollback()  # end the reads; the label is a transaction of its own
             try:
-                s.commit()
+                with c.begin():
+                    inserted = c.execute(self._sql["label"], values).inserted_primary_key
+                new_id = inserted[0] if inserted else None
             except sa.exc.IntegrityError:  # the same key raced in from a retry
-                s.rollback()
-                found = s.scalars(lookup).first()
+                found = c.execute(self._sql["by_key"], lookup).first()
                 if found is None:
                     raise
                 return label_dict(found), False
-            return label_dict(label), True
+            return label_dict(SimpleNamespace(id=new_id, **values)), True
 
     def progress(self, person: Person) -> dict[str, Any]:
         """How far the caller is: items given, items labelled, labels written."""
