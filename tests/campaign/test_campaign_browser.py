@@ -28,7 +28,7 @@ def served(tmp_path_factory, projections):
         server.wait()
 
 
-def wait_for(driver, condition, timeout=10):
+def wait_for(driver, condition, timeout=30):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, timeout).until(condition)

@@ -17,13 +17,8 @@ from vocablens.campaign.loadtest import free_port, run_load, start_server
 from vocablens.campaign.store import CampaignStore
 from vocablens.campaign.tables import labels_frame
 
-ANNOTATORS = 20
-PER_ANNOTATOR = 10  # 2 shared cores; the benchmark runs the full 200 (benchmarks/bench_campaign.py)
-
-
-@pytest.fixture(scope="module")
-def big_projections(tmp_path_factory):
-    return write_projections(tmp_path_factory.mktemp("big") / "p", layers=range(5), n=20, k=3)
+ANNOTATORS = 8  # 2 shared cores; the benchmark runs 20 x 200 (benchmarks/bench_campaign.py)
+PER_ANNOTATOR = 10
 
 
 def make_campaign(db, projections):
@@ -33,7 +28,8 @@ def make_campaign(db, projections):
     return tokens
 
 
-def check_stored_once(db, result):
+def check_stored_once(db, acked):
+    """Every acknowledged label is stored once; returns the stored labels."""
     store = CampaignStore.open(db)
     labels = labels_frame(store)
     store.close()
@@ -41,55 +37,65 @@ def check_stored_once(db, result):
     assert (keys == 1).all(), "a label was stored twice"
     stored = {(a, k): i for a, k, i in zip(labels["annotator"], labels["idempotency_key"],
                                             labels["label_id"], strict=True)}  # fmt: skip
-    for name, acked in result.acked.items():
-        for key, label_id in acked.items():
-            assert stored.get((name, key)) == label_id, "an acknowledged label is missing"
+    for (name, key), label_id in acked.items():
+        assert stored.get((name, key)) == label_id, "an acknowledged label is missing"
     return labels
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, tmp_path):
+def acked_of(result):
+    return {(name, key): i for name, keys in result.acked.items() for key, i in keys.items()}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(request, tmp_path_factory):
+    """One campaign and one server per backend for the module: the tests run one after another.
+
+    Yields ``(db, url, tokens, servers, acked)``; ``servers`` holds the live server last, and
+    ``acked`` every label acknowledged so far (the second test goes on where the first stopped).
+    """
     if request.param == "sqlite":
-        return str(tmp_path / "load.db")
-    return request.getfixturevalue("postgres")()
-
-
-def test_concurrent_annotators(backend, big_projections):
-    tokens = make_campaign(backend, big_projections)
+        db = str(tmp_path_factory.mktemp("load") / "load.db")
+    else:
+        db = request.getfixturevalue("postgres")()
+    projections = write_projections(tmp_path_factory.mktemp("big") / "p", layers=range(2), n=10,
+                                    k=3)  # fmt: skip
+    tokens = make_campaign(db, projections)
     port = free_port()
-    server = start_server(backend, port)
+    servers = [start_server(db, port)]
     try:
-        result = run_load(f"http://127.0.0.1:{port}", tokens, PER_ANNOTATOR, timeout=120)
-    finally:
-        server.kill()
-        server.wait()
-    assert result.labels == ANNOTATORS * PER_ANNOTATOR and result.retries_checked > 0
-    labels = check_stored_once(backend, result)
-    assert len(labels) == result.labels  # nothing that was not acknowledged
-    assert labels.groupby("annotator")["item_id"].nunique().eq(PER_ANNOTATOR).all()
-    print(backend.split("?")[0].split("/")[-1], result.summary())
-
-
-def test_sigkill_mid_load_loses_nothing(backend, big_projections):
-    tokens = make_campaign(backend, big_projections)
-    port = free_port()
-    servers = [start_server(backend, port)]
-
-    def kill_and_restart(result):
-        while len(result.latencies) < ANNOTATORS:  # acknowledged so far
-            time.sleep(0.02)
-        servers[0].send_signal(signal.SIGKILL)
-        servers[0].wait()
-        servers.append(start_server(backend, port))
-
-    try:
-        result = run_load(f"http://127.0.0.1:{port}", tokens, PER_ANNOTATOR // 2, timeout=120,
-                          during=kill_and_restart)  # fmt: skip
+        yield db, f"http://127.0.0.1:{port}", tokens, servers, {}
     finally:
         for server in servers:
             server.kill()
             server.wait()
-    assert len(servers) == 2 and result.failures > 0  # the kill happened mid-load
+
+
+def test_concurrent_annotators(served):
+    db, url, tokens, _, acked = served
+    result = run_load(url, tokens, PER_ANNOTATOR, timeout=120)
+    assert result.labels == ANNOTATORS * PER_ANNOTATOR and result.retries_checked > 0
+    acked.update(acked_of(result))
+    labels = check_stored_once(db, acked)
+    assert len(labels) == len(acked)  # nothing that was not acknowledged
+    assert labels.groupby("annotator")["item_id"].nunique().eq(PER_ANNOTATOR).all()
+    print(db.split("?")[0].split("/")[-1], result.summary())
+
+
+def test_sigkill_mid_load_loses_nothing(served):
+    db, url, tokens, servers, acked = served
+    port = int(url.rsplit(":", 1)[1])
+
+    def kill_and_restart(result):
+        while len(result.latencies) < ANNOTATORS // 2:  # acknowledged so far
+            time.sleep(0.01)
+        servers[-1].send_signal(signal.SIGKILL)
+        servers[-1].wait()
+        servers.append(start_server(db, port))
+
+    before = len(servers)
+    result = run_load(url, tokens, PER_ANNOTATOR // 2, timeout=120, during=kill_and_restart)
+    assert len(servers) == before + 1 and result.failures > 0  # the kill happened mid-load
     assert result.labels == ANNOTATORS * PER_ANNOTATOR // 2  # everyone carried on to the end
-    labels = check_stored_once(backend, result)
-    assert len(labels) == result.labels
+    acked.update(acked_of(result))
+    labels = check_stored_once(db, acked)
+    assert len(labels) == len(acked)

@@ -47,7 +47,7 @@ def label_in_browser(browser, base, token, concepts):
 
     browser.get(f"{base}/a/{token}/")
     for concept in concepts:
-        url = WebDriverWait(browser, 10).until(
+        url = WebDriverWait(browser, 30).until(
             lambda d: "/item/" in d.current_url and d.current_url
         )
         body = browser.find_element(By.TAG_NAME, "body")
@@ -57,7 +57,7 @@ def label_in_browser(browser, base, token, concepts):
         box.send_keys(Keys.ESCAPE)
         body.send_keys("s")
         body.send_keys(Keys.ENTER)
-        WebDriverWait(browser, 10).until(lambda d, u=url: d.current_url != u)
+        WebDriverWait(browser, 30).until(lambda d, u=url: d.current_url != u)
 
 
 def label_by_api(client, token, concept_of):

@@ -227,8 +227,12 @@ def create_app(store: CampaignStore) -> FastAPI:
     return app
 
 
-def serve(db: str, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve a campaign with uvicorn until interrupted."""
+def serve(db: str, host: str = "127.0.0.1", port: int = 8000, warm: bool = True) -> None:
+    """Serve a campaign with uvicorn until interrupted.
+
+    ``warm``: open WordNet (the concept suggestions) in the background at start; otherwise the
+    first suggestion request opens it.
+    """
     import threading
 
     import uvicorn
@@ -236,7 +240,8 @@ def serve(db: str, host: str = "127.0.0.1", port: int = 8000) -> None:
     from vocablens.campaign.suggest import warm_up
 
     store = CampaignStore.open(db)
-    threading.Thread(target=warm_up, daemon=True).start()  # WordNet takes seconds to open
+    if warm:
+        threading.Thread(target=warm_up, daemon=True).start()  # WordNet takes seconds to open
     try:
         uvicorn.run(create_app(store), host=host, port=port, log_level="warning",
                     timeout_graceful_shutdown=2)  # fmt: skip

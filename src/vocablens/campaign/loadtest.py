@@ -38,15 +38,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db: str, port: int, timeout: float = 60) -> subprocess.Popen:
-    """Start ``vocablens campaign serve DB --port PORT`` and wait until it answers."""
+def start_server(db: str, port: int, timeout: float = 60, warm: bool = False) -> subprocess.Popen:
+    """Start ``vocablens campaign serve DB --port PORT`` and wait until it answers.
+
+    ``warm``: let the server open WordNet at start (off: the load never asks for suggestions,
+    and opening it takes CPU from the first requests).
+    """
     import httpx
 
     code = "import sys; from vocablens.cli import main; sys.argv[0] = 'vocablens'; main()"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", code, "campaign", "serve", db, "--port",
-                             str(port)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)  # fmt: skip
+    args = ["campaign", "serve", db, "--port", str(port), *([] if warm else ["--no-warm-up"])]
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from vocablens.campaign import db as dbm
 from vocablens.campaign.answers import Answer
 from vocablens.campaign.errors import Conflict, Forbidden, NotFound, Unauthorized
-from vocablens.campaign.items import load_source
 from vocablens.campaign.models import (
     ADJUDICATOR,
     ROLES,
@@ -167,6 +166,8 @@ class CampaignStore:
             raise dbm.CampaignError(f"{db} exists already; campaigns are created in a new file")
         if path is not None and not path.parent.is_dir():
             raise dbm.CampaignError(f"folder does not exist: {path.parent}")
+        from vocablens.campaign.items import load_source  # pandas: only to create
+
         source = load_source(projections, annotations, gold, sample, seed)  # all checks first
         engine = dbm.make_engine(url)
         if path is None and dbm.table_names(engine, str(db)):

@@ -64,11 +64,13 @@ def annotator(db, name, role, url) -> None:
 @click.argument("db")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-def serve(db, host, port) -> None:
+@click.option("--no-warm-up", is_flag=True,
+              help="Don't open WordNet at start (the first suggestion opens it).")  # fmt: skip
+def serve(db, host, port, no_warm_up) -> None:
     """Serve the annotators' pages and the JSON API."""
     from vocablens.campaign.app import serve as run
 
-    run(db, host=host, port=port)
+    run(db, host=host, port=port, warm=not no_warm_up)
 
 
 @command.command("status")
