@@ -60,9 +60,19 @@ def run() -> None:  # pragma: no cover - console entry point alias
 
 
 def _register() -> None:
-    from vocablens.cli import activations, annotate, circuit, explain, lens, project, report, trace
+    from vocablens.cli import (
+        activations,
+        annotate,
+        campaign,
+        circuit,
+        explain,
+        lens,
+        project,
+        report,
+        trace,
+    )
 
-    for module in (activations, annotate, explain, lens, project, report, trace, circuit):
+    for module in (activations, annotate, campaign, explain, lens, project, report, trace, circuit):
         main.add_command(module.command)
 
 

@@ -41,6 +41,8 @@ from vocablens.cli import options
     help="A finished 'vocablens activations' folder: top contexts on layer pages.",
 )
 @click.option("--no-explain", is_flag=True, help="Skip the explain page of each prompt.")
+@click.option("--campaign", default=None,
+              help="A campaign DB: show its adjudicated (else majority) labels.")  # fmt: skip
 @options.bos
 @options.truncate
 @options.device
@@ -74,8 +76,13 @@ def command(**opts) -> None:
         bos=opts["bos"],
         truncate=opts["truncate"],
         activations=opts["activations"],
+        campaign=opts["campaign"],
     ).check()
     check_target(check_folder_target(opts["out"]))  # before loading the model
+    if opts["campaign"] is not None:
+        from vocablens.campaign.store import CampaignStore
+
+        CampaignStore.open(opts["campaign"]).close()  # not a campaign: exit 2 before loading
     lm = load_model(opts["model"], device=opts["device"])
     folder = generate_report(lm, out=opts["out"], config=config, progress=not opts["quiet"])
     click.echo(f"wrote {folder / 'index.html'}")

@@ -122,6 +122,7 @@ def compute_report(
     if load_s:
         steps.timings["load model"] = load_s
     notes: list[str] = []
+    people = _people(config, notes)  # a bad campaign fails before the model work
     try:
         with steps.step("logit lens"):
             lens = Lens(lm)(prompts, k=config.lens_k, sites=("resid",), bos=config.bos,
@@ -181,7 +182,8 @@ def compute_report(
     return ReportData(
         contexts=contexts, agreement=agreement, agree_k=agree_k,
         model_name=lm.name, card=card, config=config, layers=layers, lens=lens, values=values,
-        annotations=annotations, umap=umap_coords, ov=ov, explanations=explanations, notes=notes,
+        annotations=annotations, umap=umap_coords, ov=ov, explanations=explanations,
+        people=people, notes=notes,
         timings=dict(steps.timings),
         created=dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds"),
     )  # fmt: skip
@@ -238,3 +240,16 @@ def _annotate(
         notes.append(f"Concept annotation skipped: {exc}")
         log.warning("concept annotation skipped: %s", exc)
         return None
+
+
+def _people(config: ReportConfig, notes: list[str]) -> Any:
+    """The people's labels of ``config.campaign`` (None without one); a note says how many."""
+    if config.campaign is None:
+        return None
+    from vocablens.campaign.people import read_people_labels
+
+    people = read_people_labels(config.campaign)
+    n_final = int(people["adjudicated"].sum())
+    notes.append(f"People's labels from the campaign {config.campaign}: {n_final} adjudicated, "
+                 f"{len(people) - n_final} by majority.")  # fmt: skip
+    return people

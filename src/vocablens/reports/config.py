@@ -46,6 +46,9 @@ class ReportConfig:
         activations: a finished corpus run's folder (``vocablens activations --out``): layer
             pages then show each neuron's top-activating contexts and the layer's agreement
             rate; None: no contexts.
+        campaign: an annotation campaign (a path or an SQLAlchemy URL, see
+            :mod:`vocablens.campaign`) whose adjudicated (else majority) labels are shown beside
+            the machine labels and searched; None: none.
     """
 
     prompts: Sequence[Prompt] = field(default_factory=list)
@@ -67,6 +70,7 @@ class ReportConfig:
     truncate: bool = False
     title: str | None = None
     activations: str | os.PathLike[str] | None = None
+    campaign: str | None = None
 
     def check(self) -> ReportConfig:
         """Check the values; returns self.

@@ -19,6 +19,7 @@ from typing import Any
 
 from vocablens.errors import InputError
 from vocablens.reports import page_rows as views
+from vocablens.reports.people import add_people, add_people_to_index, people_lookup
 from vocablens.reports.progress import Progress
 from vocablens.reports.report_data import ReportData
 from vocablens.reports.search import build_index, index_script, label_expansions
@@ -120,6 +121,7 @@ def _write(data: ReportData, folder: Path, bar: Progress, dpi: int) -> None:
     k = max(cfg.table_k, cfg.search_k)
     values = views.top_lists(data.values, k)
     labels = views.annotation_lookup(data.annotations)
+    people = people_lookup(data.people)
     ov = data.ov
     promoted = views.top_lists(None if ov is None else ov[ov["kind"] == "ov_promoted"], cfg.ov_k)
     pairs = views.top_lists(None if ov is None else ov[ov["kind"] == "ov"], cfg.ov_k, pairs=True)
@@ -136,7 +138,7 @@ def _write(data: ReportData, folder: Path, bar: Progress, dpi: int) -> None:
         page = views.layer_page(layer)
         with bar.step(page, "pages"):
             layer_rows.append(_layer_page(data, i, layer_tpl, common, values, labels,
-                                          promoted, pairs, umap_pngs.get(layer), folder))  # fmt: skip
+                                          promoted, pairs, umap_pngs.get(layer), folder, people))  # fmt: skip
 
     explain_pages: list[str | None] = [None] * len(lens.texts)
     if data.explanations is not None:
@@ -150,6 +152,7 @@ def _write(data: ReportData, folder: Path, bar: Progress, dpi: int) -> None:
     with bar.step("index.html", "pages"):
         index = build_index(data.layers, values, labels, promoted, pairs, k=cfg.search_k,
                             label_terms=label_expansions(data.annotations))  # fmt: skip
+        add_people_to_index(index, people)
         (folder / "search-index.js").write_text(index_script(index), encoding="utf-8")
         html = env.get_template("index.html").render(
             **common, card=_card_rows(data), notes=data.notes, heatmaps=heatmaps,
@@ -167,11 +170,11 @@ def _write(data: ReportData, folder: Path, bar: Progress, dpi: int) -> None:
 
 def _layer_page(data: ReportData, i: int, template: Any, common: dict[str, Any], values: Any,
                 labels: Any, promoted: Any, pairs: Any, umap_png: str | None,
-                folder: Path) -> dict[str, Any]:  # fmt: skip
+                folder: Path, people: Any = None) -> dict[str, Any]:  # fmt: skip
     """Write the page of ``data.layers[i]``; returns its row of the index page's layer table."""
     cfg = data.config
     layer = data.layers[i]
-    neurons = views.neuron_rows(layer, values, labels, cfg.table_k)
+    neurons = add_people(views.neuron_rows(layer, values, labels, cfg.table_k), layer, people or {})
     heads = views.head_rows(layer, promoted, pairs, cfg.ov_k)
     concepts = views.top_concepts(neurons)
     polysemantic = [r for r in neurons if r["polysemantic"]]

@@ -50,6 +50,9 @@ class ReportData:
         explanations: per prompt, the direct logit attribution of its last position's prediction
             (:class:`~vocablens.explain.result.Explanation`, numbers only; None for a prompt that
             could not be explained), or None.
+        people: the people's labels from ``config.campaign``
+            (:data:`~vocablens.campaign.people.PEOPLE_COLUMNS`: ``kind``, ``layer``, ``expert``,
+            ``index``, ``sign``, ``label``, ``adjudicated``, ``n_labels``), or None.
         notes: remarks shown on the index page (what was skipped, and why).
         timings: seconds spent per computation step.
         created: when the data was computed (ISO 8601).
@@ -68,6 +71,7 @@ class ReportData:
     agreement: pd.DataFrame | None = None
     agree_k: int = 0
     explanations: list[Explanation | None] | None = None
+    people: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     created: str = ""

@@ -111,7 +111,7 @@
     var matches = tokenMatches(query);
     var concepts = labelMatches(query);
     var results = [];
-    index.neurons.forEach(function (n) {
+    index.neurons.forEach(function (n, ni) {
       var hits = [];
       var score = Infinity;
       var p = best(n[5], matches, "promotes", hits);
@@ -123,7 +123,11 @@
       if (c !== undefined || c2 !== undefined) {  // exact concept 105, WordNet 155, partial 205; weak +50
         score = Math.min(score, 5 + 100 * Math.min(c || 9, c2 || 9) + (n[4] ? 0 : 50));
       }
-      if (!hits.length && c === undefined && c2 === undefined) { return; }
+      var pl = index.people ? index.people[ni] : 0;  // a campaign's label: [label id, adjudicated]
+      var cp = pl ? concepts.get(pl[0]) : undefined;  // exact 100, partial 200; majority +50
+      if (cp !== undefined) { score = Math.min(score, 100 * cp + (pl[1] ? 0 : 50)); }
+      if (!hits.length && c === undefined && c2 === undefined && cp === undefined) { return; }
+      if (pl) { hits.unshift("people: " + index.labels[pl[0]] + (pl[1] ? " (adjudicated)" : " (majority)")); }
       var label = n[2] >= 0 ? index.labels[n[2]] : "";
       if (label && via.has(n[2])) { label += " (WordNet: " + via.get(n[2]) + ")"; }
       results.push({ score: score, layer: n[0], href: pageOf(n[0]) + "#n" + n[1],

@@ -1,0 +1,1 @@
+"""Alembic revisions of the campaign schema, oldest first."""
