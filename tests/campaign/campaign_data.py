@@ -38,14 +38,14 @@ def write_projections(folder: Path, layers=(0, 1), n: int = 6, k: int = 5, heads
         frame = pd.DataFrame(rows)
         name = projfile.layer_file(layer)
         if readouts:
+            projfile.write_table(frame, folder / name)
+        else:  # a folder from before readouts (format 2): no readout column, read as raw
             import pyarrow as pa
             import pyarrow.parquet as pq
 
-            schema = projfile.SCHEMA.append(pa.field("readout", pa.string()))
+            schema = projfile.SCHEMA.remove(projfile.SCHEMA.get_field_index("readout"))
             pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False),
                            folder / name)  # fmt: skip
-        else:
-            projfile.write_table(frame, folder / name)
         finished[str(layer)] = name
     projfile.write_manifest(folder, {"format": projfile.FORMAT, "format_version": 2,
                                      "model": "synthetic", "options": {}, "layers": list(layers),
