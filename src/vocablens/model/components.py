@@ -4,8 +4,8 @@ Direct logit attribution needs, per block, the input of the attention output pro
 head's output ``z``, before its slice of ``W_O``), the input of the MLP down-projection (each
 neuron's coefficient ``m_i``; for a mixture-of-experts layer, what the experts module receives:
 the states and the routing), the norms that follow a sublayer (Gemma-2, Gemma-3, OLMo-2), and the
-absolute positional embedding (GPT-2, OPT). This module names them per family; only this module,
-:mod:`vocablens.model.families` and :mod:`vocablens.model.view` look at module names.
+absolute positional embedding (GPT-2, OPT). The paths come from the family table
+(:data:`vocablens.model.families.WRITE_PATHS`).
 
 A norm between a component and the residual stream is read with its scale frozen at the value it
 took for one position (:func:`norm_scale`): with that scale, RMSNorm is the linear map
@@ -20,26 +20,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from vocablens.model.families import module_at
+from vocablens.model.families import WRITE_PATHS, module_at
 from vocablens.model.view import ModelView
 
 Tensor = torch.Tensor
 
-# Per family: (attention output projection, MLP down-projection), paths below a block.
-_PROJECTIONS = {
-    "gpt2": ("attn.c_proj", "mlp.c_proj"),
-    "gpt-neox": ("attention.dense", "mlp.dense_4h_to_h"),
-    "opt": ("self_attn.out_proj", "fc2"),
-    "phi": ("self_attn.dense", "mlp.fc2"),
-    "gptj": ("attn.out_proj", "mlp.fc_out"),
-}
-_DEFAULT_PROJECTIONS = ("self_attn.o_proj", "mlp.down_proj")
-# Norms applied to a sublayer's output before it joins the residual stream.
-_POST_NORMS = {
-    "gemma2": ("post_attention_layernorm", "post_feedforward_layernorm"),
-    "gemma3": ("post_attention_layernorm", "post_feedforward_layernorm"),
-    "olmo2": ("post_attention_layernorm", "post_feedforward_layernorm"),
-}
 # Absolute positional embeddings added to the token embeddings (paths from the model root).
 _POSITIONAL = {"gpt2": "transformer.wpe", "opt": "model.decoder.embed_positions"}
 
@@ -97,16 +82,14 @@ def read_through(parts: NormParts, scale: Tensor, direction: Tensor) -> Tensor:
 
 def attn_out_proj(view: ModelView, layer: int) -> nn.Module:
     """Block ``layer``'s attention output projection; its input is the heads' outputs ``z``."""
-    path = _PROJECTIONS.get(view.family.name, _DEFAULT_PROJECTIONS)[0]
-    return module_at(view.blocks[layer], path)
+    return module_at(view.blocks[layer], WRITE_PATHS[view.family.name][0])
 
 
 def mlp_down_proj(view: ModelView, layer: int) -> nn.Module | None:
     """Block ``layer``'s MLP down-projection (its input: the neuron coefficients); None for MoE."""
     if view.mlp(layer).moe:
         return None
-    path = _PROJECTIONS.get(view.family.name, _DEFAULT_PROJECTIONS)[1]
-    return module_at(view.blocks[layer], path)
+    return module_at(view.blocks[layer], WRITE_PATHS[view.family.name][1])
 
 
 def experts_module(view: ModelView, layer: int) -> nn.Module:
@@ -116,11 +99,12 @@ def experts_module(view: ModelView, layer: int) -> nn.Module:
 
 def post_norms(view: ModelView, layer: int) -> tuple[nn.Module | None, nn.Module | None]:
     """The norms after block ``layer``'s attention and MLP outputs (None where there is none)."""
-    names = _POST_NORMS.get(view.family.name)
-    if names is None:
-        return None, None
     block = view.blocks[layer]
-    return getattr(block, names[0]), getattr(block, names[1])
+    attn_norm, mlp_norm = WRITE_PATHS[view.family.name][2:]
+    return (
+        None if attn_norm is None else module_at(block, attn_norm),
+        None if mlp_norm is None else module_at(block, mlp_norm),
+    )
 
 
 def positional_embedding(view: ModelView) -> nn.Module | None:

@@ -222,6 +222,31 @@ FAMILIES: tuple[Family, ...] = (
            _fixed(None), _gptj_attention, lambda b: _plain_mlp(b.mlp.fc_in, b.mlp.fc_out)),
 )  # fmt: skip
 
+# Where each family's sublayers write into the residual stream, as paths below a block:
+# (attention output projection: its input is the heads' outputs z, head-major;
+#  MLP down projection: its input is the neuron coefficients, act(gate) * up for gated MLPs —
+#  mixture-of-experts layers fuse their experts into 3-D parameters and have none;
+#  the norm after attention, the norm after the MLP: None where the sublayer's output joins the
+#  stream as it is). Interventions, direct logit attribution and corpus runs all read this table.
+WRITE_PATHS: dict[str, tuple[str, str, str | None, str | None]] = {
+    "gpt2": ("attn.c_proj", "mlp.c_proj", None, None),
+    "gpt-neox": ("attention.dense", "mlp.dense_4h_to_h", None, None),
+    "llama": ("self_attn.o_proj", "mlp.down_proj", None, None),
+    "gemma": ("self_attn.o_proj", "mlp.down_proj", None, None),
+    "gemma2": ("self_attn.o_proj", "mlp.down_proj", "post_attention_layernorm",
+               "post_feedforward_layernorm"),
+    "gemma3": ("self_attn.o_proj", "mlp.down_proj", "post_attention_layernorm",
+               "post_feedforward_layernorm"),
+    "olmo2": ("self_attn.o_proj", "mlp.down_proj", "post_attention_layernorm",
+              "post_feedforward_layernorm"),
+    "opt": ("self_attn.out_proj", "fc2", None, None),
+    "phi": ("self_attn.dense", "mlp.fc2", None, None),
+    "phi3": ("self_attn.o_proj", "mlp.down_proj", None, None),
+    "mixtral": ("self_attn.o_proj", "mlp.down_proj", None, None),
+    "qwen3-moe": ("self_attn.o_proj", "mlp.down_proj", None, None),
+    "gptj": ("attn.out_proj", "mlp.fc_out", None, None),
+}  # fmt: skip
+
 SUPPORTED = ", ".join(f"{f.name} ({'/'.join(f.model_types)})" for f in FAMILIES)
 
 

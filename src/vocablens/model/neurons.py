@@ -16,23 +16,8 @@ from contextlib import contextmanager
 import torch
 
 from vocablens.errors import UnsupportedModelError
-from vocablens.model.families import module_at
+from vocablens.model.families import WRITE_PATHS, module_at
 from vocablens.model.view import ModelView
-
-#: Per family: the block attribute whose input is the neuron coefficients ``(…, d_mlp)``.
-DOWN_PROJ = {
-    "gpt2": "mlp.c_proj",
-    "gpt-neox": "mlp.dense_4h_to_h",
-    "llama": "mlp.down_proj",
-    "gemma": "mlp.down_proj",
-    "gemma2": "mlp.down_proj",
-    "gemma3": "mlp.down_proj",
-    "olmo2": "mlp.down_proj",
-    "phi3": "mlp.down_proj",
-    "opt": "fc2",
-    "phi": "mlp.fc2",
-    "gptj": "mlp.fc_out",
-}
 
 #: Called once per hooked layer and forward: ``(layer, coefficients)``, the coefficients
 #: ``(batch, pos, d_mlp)`` (OPT flattens them to ``(batch * pos, d_mlp)``: reshape to the input).
@@ -43,20 +28,21 @@ def down_projection(view: ModelView, layer: int) -> torch.nn.Module:
     """The module of block ``layer`` whose input is the neuron coefficients.
 
     Raises:
-        UnsupportedModelError: a mixture-of-experts model (its experts are fused parameters).
+        UnsupportedModelError: a mixture-of-experts layer (its experts are fused parameters).
     """
-    name = DOWN_PROJ.get(view.family.name)
-    if name is None:
+    layer = view.check_layer(layer)
+    if view.mlp(layer).moe:
         raise UnsupportedModelError(
-            f"neuron activations of {view.family.name} models (mixture of experts) are not "
-            "supported yet; dense families: " + ", ".join(sorted(DOWN_PROJ))
+            f"neuron activations of mixture of experts layers ({view.family.name}, layer "
+            f"{layer}) are not supported yet: their experts are fused parameters"
         )
-    return module_at(view.blocks[view.check_layer(layer)], name)
+    return module_at(view.blocks[layer], WRITE_PATHS[view.family.name][1])
 
 
 def check_coefficients(view: ModelView) -> None:
     """Raise :class:`UnsupportedModelError` when this model's coefficients cannot be captured."""
-    down_projection(view, 0)
+    for layer in range(view.n_layers):
+        down_projection(view, layer)
 
 
 @contextmanager

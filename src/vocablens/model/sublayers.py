@@ -22,28 +22,8 @@ import torch
 from torch import nn
 
 from vocablens.errors import InputError
-from vocablens.model.families import module_at
+from vocablens.model.families import WRITE_PATHS, module_at
 from vocablens.model.view import ModelView
-
-# family -> (down, o_proj, attn_out, mlp_out), dotted paths below a block.
-_PATHS: dict[str, tuple[str, str, str, str]] = {
-    "gpt2": ("mlp.c_proj", "attn.c_proj", "attn", "mlp"),
-    "gpt-neox": ("mlp.dense_4h_to_h", "attention.dense", "attention", "mlp"),
-    "llama": ("mlp.down_proj", "self_attn.o_proj", "self_attn", "mlp"),
-    "gemma": ("mlp.down_proj", "self_attn.o_proj", "self_attn", "mlp"),
-    "gemma2": ("mlp.down_proj", "self_attn.o_proj", "post_attention_layernorm",
-               "post_feedforward_layernorm"),
-    "gemma3": ("mlp.down_proj", "self_attn.o_proj", "post_attention_layernorm",
-               "post_feedforward_layernorm"),
-    "olmo2": ("mlp.down_proj", "self_attn.o_proj", "post_attention_layernorm",
-              "post_feedforward_layernorm"),
-    "opt": ("fc2", "self_attn.out_proj", "self_attn", "fc2"),
-    "phi": ("mlp.fc2", "self_attn.dense", "self_attn", "mlp"),
-    "phi3": ("mlp.down_proj", "self_attn.o_proj", "self_attn", "mlp"),
-    "mixtral": ("", "self_attn.o_proj", "self_attn", "mlp"),
-    "qwen3-moe": ("mlp.down_proj", "self_attn.o_proj", "self_attn", "mlp"),
-    "gptj": ("mlp.fc_out", "attn.out_proj", "attn", "mlp"),
-}  # fmt: skip
 
 PARTS = ("down", "o_proj", "attn_out", "mlp_out")
 
@@ -54,15 +34,23 @@ def sublayer(view: ModelView, layer: int, part: str) -> nn.Module:
     Raises:
         InputError: no such layer, or a neuron part on a mixture-of-experts layer.
     """
+    if part not in PARTS:
+        raise ValueError(f"unknown sublayer part {part!r}; one of {', '.join(PARTS)}")
     layer = view.check_layer(layer)
-    path = _PATHS[view.family.name][PARTS.index(part)]
+    o_proj, down, attn_norm, mlp_norm = WRITE_PATHS[view.family.name]
     block = view.blocks[layer]
-    if part == "down" and (not path or view.mlp(layer).moe):
+    if part == "o_proj":
+        return module_at(block, o_proj)
+    if part == "attn_out":
+        return module_at(block, attn_norm or view.family.attn)
+    if part == "mlp_out":  # OPT has no MLP module: its down projection is the MLP's last step
+        return module_at(block, mlp_norm or ("mlp" if hasattr(block, "mlp") else down))
+    if view.mlp(layer).moe:
         raise InputError(
             f"layer {layer} is a mixture-of-experts layer: neuron interventions are not "
             "supported there (ablate the whole MLP with L.mlp)"
         )
-    return module_at(block, path)
+    return module_at(block, down)
 
 
 def d_mlp(view: ModelView, layer: int) -> int:
