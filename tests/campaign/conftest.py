@@ -16,8 +16,6 @@ from campaign_data import write_annotations, write_projections
 
 from vocablens.campaign.loadtest import PG_BIN, throwaway_postgres
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
 
 @pytest.fixture(scope="session")
 def projections(tmp_path_factory) -> Path:
@@ -49,28 +47,3 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "campaign.db")
     return request.getfixturevalue("postgres")()
-
-
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory):
-    """Headless Chromium driven by the system chromedriver (nothing is downloaded)."""
-    chromium = shutil.which("chromium") or CHROMIUM
-    driver_path = shutil.which("chromedriver") or CHROMEDRIVER
-    if not (Path(chromium).is_file() and Path(driver_path).is_file()):
-        pytest.skip("chromium / chromedriver not installed (scripts/install-system-deps.sh)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1200,900"):  # fmt: skip
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
