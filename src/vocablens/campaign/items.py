@@ -28,6 +28,9 @@ KEYS = ("kind", "layer", "expert", "index", "sign")
 DEFAULT_READOUT = "raw"
 #: Tokens per side and pairs per head kept as evidence.
 EVIDENCE_K = 30
+#: Top-activating contexts kept per value vector and sign, and the characters of text before each.
+CONTEXTS = 5
+_PREFIX_CHARS = 60
 
 
 @dataclass
@@ -169,12 +172,42 @@ def _sample(keys: list[tuple], n: int | None, rng: np.random.Generator) -> list[
     return chosen
 
 
+def read_contexts(folder: Path, n: int = CONTEXTS) -> dict[tuple, list[dict[str, Any]]]:
+    """The top-``n`` activating contexts per value-vector item, from a corpus run's folder.
+
+    Keys are item keys (``values``, layer, expert, index, sign); each context is
+    ``{"prefix", "token", "next", "activation"}``, the text as display strings.
+
+    Raises:
+        CampaignError: not a finished activations folder.
+    """
+    from vocablens.activations.files import read_activations
+    from vocablens.tokens import visible
+
+    try:
+        found = read_activations(folder)
+    except VocabLensError as exc:
+        raise CampaignError(str(exc)) from exc
+    ctx = found.contexts
+    ctx = ctx[ctx["rank"] < n].sort_values(["layer", "expert", "index", "sign", "rank"])
+    out: dict[tuple, list[dict[str, Any]]] = {}
+    for row in ctx.itertuples():
+        nxt = row.next_token if isinstance(row.next_token, str) else ""
+        key = ("values", int(row.layer), int(row.expert), int(row.index), int(row.sign))
+        out.setdefault(key, []).append({
+            "prefix": visible(str(row.prefix))[-_PREFIX_CHARS:], "token": shown(str(row.token)),
+            "next": shown(nxt) if nxt else "", "activation": round(float(row.activation), 4),
+        })  # fmt: skip
+    return out
+
+
 def load_source(
     folder: str | Path,
     annotations: str | Path | None = None,
     gold: str | Path | None = None,
     sample: int | None = None,
     seed: int = 0,
+    activations: str | Path | None = None,
 ) -> Source:
     """Read and check everything a campaign is made of (nothing is written).
 
@@ -184,6 +217,8 @@ def load_source(
         gold: a file of known answers; gold items are always included.
         sample: how many (non-gold) items, stratified by layer; None for all.
         seed: seed of the sample and of the item order.
+        activations: a corpus run's folder (``vocablens activations``): each value vector's
+            top-activating contexts join its evidence.
 
     Raises:
         CampaignError: a bad folder or file, a gold row that names no item, a bad sample.
@@ -202,6 +237,7 @@ def load_source(
     evidence = _evidence(frame)
     machine = read_machine_labels(Path(annotations)) if annotations is not None else {}
     answers = read_gold(Path(gold)) if gold is not None else {}
+    contexts = read_contexts(Path(activations)) if activations is not None else {}
     keys = [
         (*vector, sign) for vector, ev in evidence.items() for sign in sorted(ev["signs"])[::-1]
     ]
@@ -219,7 +255,8 @@ def load_source(
         items.append({
             **dict(zip(KEYS, key, strict=True)), "model": model, "position": position,
             "manifest_hash": digest, "machine": machine.get(key, {}),
-            "evidence": {"readouts": ev["readouts"], "pairs": ev["pairs"]},
+            "evidence": {"readouts": ev["readouts"], "pairs": ev["pairs"],
+                         "contexts": contexts.get(key, [])},
             "gold": answers.get(key),
         })  # fmt: skip
     return Source(model=model, source=str(folder), manifest_hash=digest, items=items)

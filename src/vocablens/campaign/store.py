@@ -152,6 +152,7 @@ class CampaignStore:
         gold: str | Path | None = None,
         show_machine: bool = False,
         seed: int = 0,
+        activations: str | Path | None = None,
     ) -> CampaignStore:
         """Create a campaign from a projection folder; nothing is left behind when it fails.
 
@@ -168,7 +169,9 @@ class CampaignStore:
             raise dbm.CampaignError(f"folder does not exist: {path.parent}")
         from vocablens.campaign.items import load_source  # pandas: only to create
 
-        source = load_source(projections, annotations, gold, sample, seed)  # all checks first
+        source = load_source(
+            projections, annotations, gold, sample, seed, activations
+        )  # checks first
         engine = dbm.make_engine(url)
         if path is None and dbm.table_names(engine, str(db)):
             raise dbm.CampaignError(

@@ -27,13 +27,17 @@ def command() -> None:
               help="Items to sample, stratified by layer (default: all).")  # fmt: skip
 @click.option("--gold", default=None, help="Known answers (CSV, JSONL or Parquet).")
 @click.option("--show-machine", is_flag=True, help="Show annotators the machine label.")
+@click.option("--activations", default=None, metavar="DIR",
+              help="A 'vocablens activations' folder: top contexts join the evidence.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of sample and order.")
-def create(db, projections, annotations, overlap, sample, gold, show_machine, seed) -> None:
+def create(db, projections, annotations, overlap, sample, gold, show_machine, activations,
+           seed) -> None:  # fmt: skip
     """Create a campaign in DB from a projection folder."""
     from vocablens.campaign.store import CampaignStore
 
     store = CampaignStore.create(db, projections, annotations=annotations, overlap=overlap,
-                                 sample=sample, gold=gold, show_machine=show_machine, seed=seed)  # fmt: skip
+                                 sample=sample, gold=gold, show_machine=show_machine, seed=seed,
+                                 activations=activations)  # fmt: skip
     status = store.status()
     store.close()
     click.echo(f"created {db}: {status['items']} items ({status['gold_items']} gold), "
