@@ -25,6 +25,8 @@ from vocablens.annotate.words import FUNCTION_WORDS, NUMBER_WORDS, zipf
 MAX_SENSES = 4
 #: Senses weighing less than this (relative to the word's most common sense) are dropped.
 MIN_SENSE_WEIGHT = 0.15
+#: Weight of a derivationally related synset relative to the sense it comes from.
+DERIVED_WEIGHT = 0.8
 #: wordfreq frequency (Zipf) a WordNet lemma needs to count as a word.
 MIN_ZIPF = 2.5
 
@@ -76,8 +78,9 @@ class TokenAnalysis:
         word: a lexicon word (see :mod:`~vocablens.annotate.words`).
         number: digits or a number word.
         function: a closed-class word.
-        support: per part of speech (``"n"``, ``"v"``), synset name -> weight (0..1].
-        pos_share: per part of speech, the share of the word's tagged uses (nouns vs verbs).
+        support: per part of speech (``"n"``, ``"v"``, ``"a"``: adjective clusters, their
+            attributes and derived nouns), synset name -> weight (0..1].
+        pos_share: per part of speech (``n``, ``v``, ``a``), the share of the word's tagged uses.
         forms: form classes (keys of :data:`FORMS`); a script's class is ``"script:<Name>"``.
         code: a code identifier (``snake_case``, ``camelCase``, ``asarray``).
     """
@@ -222,6 +225,81 @@ def _support(
             kept += 1
             if kept == MAX_SENSES:
                 break
+        _add_derived(lexicon, synsets, weights)
         support[pos] = weights
+    adjective, n_adjective = _adjective_support(lower, names, lexicon)
+    if adjective:
+        support["a"] = adjective
+        totals["a"] = n_adjective
     total = sum(totals.values()) or 1
     return support, {pos: n / total for pos, n in totals.items()}
+
+
+def _add_derived(lexicon: Any, synsets: Any, weights: dict[str, float]) -> None:
+    """Add the other part of speech's synsets derivationally related to the kept senses.
+
+    ``occurrence`` (noun) reaches ``happen.v.01``, ``lose`` (verb) reaches ``loss.n.01``: only
+    the related synset itself, at :data:`DERIVED_WEIGHT` of the sense's weight.
+    """
+    for synset in synsets:
+        w = weights.get(synset.name(), 0.0) * DERIVED_WEIGHT
+        if w < MIN_SENSE_WEIGHT:
+            continue
+        for lemma in synset.lemmas():
+            for other in lemma.derivationally_related_forms():
+                target = other.synset()
+                if target.pos() in ("n", "v") and target.pos() != synset.pos():
+                    name = target.name()
+                    if weights.get(name, 0.0) < w:
+                        weights[name] = w
+
+
+def _adjective_support(lower: str, names: set[str], lexicon: Any) -> tuple[dict[str, float], int]:
+    """The adjective clusters (head synsets) and attributes a word's adjective senses reach.
+
+    A satellite (``enormous.s.01``) supports its cluster's head (``large.a.01``); a head supports
+    itself and the noun it is a value of (``size.n.01``), so ``large``, ``huge`` and ``small``
+    meet at "size". An adverb supports the adjectives it pertains to (``hugely`` -> ``huge``).
+    Senses are weighed by their tagged counts as in the nouns' and verbs' support.
+
+    Returns:
+        The support, and the tagged count of the senses plus one (the adjective share's weight).
+    """
+    wn = lexicon.wn
+    counts = lexicon.sense_counts()
+    synsets = [s for s in wn.synsets(lower) if s.pos() in ("a", "s")]
+    if not synsets:
+        for adverb in wn.synsets(lower, "r")[:2]:
+            for lemma in adverb.lemmas():
+                if lemma.name().lower() == lower:
+                    synsets += [p.synset() for p in lemma.pertainyms()]
+    if not synsets:
+        return {}, 0
+    sense_counts = [
+        sum(counts.get(lemma.key(), 0) for lemma in s.lemmas() if lemma.name().lower() in names)
+        for s in synsets
+    ]
+    top = max(sense_counts)
+    out: dict[str, float] = {}
+    kept = 0
+    for rank, (synset, count) in enumerate(zip(synsets, sense_counts, strict=True)):
+        w = (count + 1) / (top + 1) / (1 + 0.3 * rank)
+        if w < MIN_SENSE_WEIGHT:
+            continue
+        heads = synset.similar_tos() if synset.pos() == "s" else [synset]
+        targets = [t for head in heads[:1] for t in (head, *head.attributes())]
+        for target in targets:
+            if out.get(target.name(), 0.0) < w:
+                out[target.name()] = w
+        derived = w * DERIVED_WEIGHT
+        for lemma in synset.lemmas():
+            if lemma.name().lower() not in names or derived < MIN_SENSE_WEIGHT:
+                continue
+            for other in lemma.derivationally_related_forms() + lemma.pertainyms():
+                name = other.synset().name()
+                if other.synset().pos() == "n" and out.get(name, 0.0) < derived:
+                    out[name] = derived
+        kept += 1
+        if kept == MAX_SENSES:
+            break
+    return out, sum(sense_counts) + 1
