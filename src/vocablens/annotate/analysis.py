@@ -25,6 +25,27 @@ from vocablens.annotate.words import FUNCTION_WORDS, NUMBER_WORDS, zipf
 MAX_SENSES = 4
 #: Senses weighing less than this (relative to the word's most common sense) are dropped.
 MIN_SENSE_WEIGHT = 0.15
+#: Prefix of a supersense's pseudo-synset (``"super:noun.feeling"``).
+SUPERSENSE = "super:"
+#: WordNet's lexicographer files that are coarse topics a reader accepts, with readable names;
+#: the others (``noun.artifact``, ``noun.person``, ``verb.communication`` ...) hold most words
+#: of a random list and would name noise.
+SUPERSENSES = {
+    "noun.animal": "animals",
+    "noun.body": "body",
+    "noun.feeling": "feelings",
+    "noun.food": "food",
+    "noun.location": "places",
+    "noun.plant": "plants",
+    "noun.shape": "shapes",
+    "noun.substance": "substances",
+    "verb.body": "body",
+    "verb.competition": "competition",
+    "verb.consumption": "eating and consuming",
+    "verb.emotion": "feelings",
+    "verb.perception": "perception",
+    "verb.weather": "weather",
+}
 #: Weight of a derivationally related synset relative to the sense it comes from.
 DERIVED_WEIGHT = 0.8
 #: wordfreq frequency (Zipf) a WordNet lemma needs to count as a word.
@@ -222,6 +243,9 @@ def _support(
             for name in lexicon.up(synset):
                 if weights.get(name, 0.0) < w:
                     weights[name] = w
+            group = SUPERSENSE + synset.lexname()
+            if synset.lexname() in SUPERSENSES and weights.get(group, 0.0) < w:
+                weights[group] = w
             kept += 1
             if kept == MAX_SENSES:
                 break

@@ -36,7 +36,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from vocablens.annotate.analysis import TokenAnalysis, analyse_token, form_name
+from vocablens.annotate.analysis import (
+    SUPERSENSE,
+    SUPERSENSES,
+    TokenAnalysis,
+    analyse_token,
+    form_name,
+)
 from vocablens.annotate.ic import information_content
 from vocablens.annotate.result import FORM, NO_LABEL_KIND, SEMANTIC
 from vocablens.annotate.wordnet import Lexicon
@@ -72,6 +78,8 @@ LEXICAL = "family:"
 NUMBER_IC = 0.55
 #: The specificity of an adjective cluster (WordNet has no adjective hierarchy to count).
 ADJECTIVE_IC = 0.55
+#: The specificity of a supersense (``noun.feeling``): below any synset specific enough.
+SUPERSENSE_IC = 0.3
 
 
 @dataclass(frozen=True)
@@ -199,6 +207,8 @@ class ConceptLabeler:
         pair_coverage: when no single concept reaches ``min_coverage``, two unrelated groups
             that each reach ``group_coverage`` and together this coverage make a confident,
             polysemantic label (None: never).
+        supersense_ic: the specificity of a supersense candidate (``feelings`` from WordNet's
+            ``noun.feeling``); a high value lets coarse topics beat specific synsets.
         wordnet_path: a WordNet directory (None: search; see :mod:`~vocablens.annotate.wordnet`).
 
     Attributes:
@@ -219,6 +229,7 @@ class ConceptLabeler:
         min_family: int = 4,
         min_tokens: int | None = None,
         pair_coverage: float | None = 0.2,
+        supersense_ic: float = SUPERSENSE_IC,
         wordnet_path: str | None = None,
     ):
         self.min_coverage = min_coverage
@@ -232,6 +243,7 @@ class ConceptLabeler:
         self.min_family = min_family
         self.min_tokens = min_tokens
         self.pair_coverage = pair_coverage
+        self.supersense_ic = supersense_ic
         self.wordnet_path = wordnet_path
 
     # ----- fitting ---------------------------------------------------------------------------
@@ -278,6 +290,8 @@ class ConceptLabeler:
         if hit is None:
             if synset in (NUMBER, CODE) or synset.startswith((CLOSED, LEXICAL)):
                 hit = NUMBER_IC
+            elif synset.startswith(SUPERSENSE):
+                hit = self.supersense_ic
             else:
                 s = self.lexicon_.wn.synset(synset)
                 by_offset = self._ic_by_offset.get(s.pos())
@@ -308,7 +322,7 @@ class ConceptLabeler:
         pos = self._list_pos(families)
         ranked = self._candidates(families, analyses, weights, pos, total, tokens)
         first = next((c for c in ranked if self._strong(c, self.min_coverage)), None)
-        pair = self._pair(ranked, first)
+        pair = self._pair(ranked, first, analyses)
         if first is None and pair is not None and self.pair_coverage is not None:
             if pair[0].coverage + pair[1].coverage >= self.pair_coverage:
                 first = pair[0]  # two groups, each a concept on its own: a polysemantic list
@@ -335,7 +349,10 @@ class ConceptLabeler:
                      form_cov, (), False)  # fmt: skip
 
     def _pair(
-        self, ranked: Sequence[_Candidate], first: _Candidate | None
+        self,
+        ranked: Sequence[_Candidate],
+        first: _Candidate | None,
+        analyses: Sequence[TokenAnalysis],
     ) -> tuple[_Candidate, _Candidate] | None:
         """Two unrelated groups that each reach ``group_coverage`` (``first`` leads if given)."""
         lead = first or next((c for c in ranked if self._strong(c, self.group_coverage)), None)
@@ -350,7 +367,18 @@ class ConceptLabeler:
             return None
         if self.related(lead.name, second.name):
             return None
+        if self._reaches(lead, second.name, analyses) or self._reaches(second, lead.name, analyses):
+            return None
         return lead, second
+
+    @staticmethod
+    def _reaches(c: _Candidate, name: str, analyses: Sequence[TokenAnalysis]) -> bool:
+        """Whether a word family's tokens have a sense under ``name`` (``ages``: time period)."""
+        if not c.name.startswith(LEXICAL):
+            return False
+        return any(
+            name in support for i in c.explained_idx for support in analyses[i].support.values()
+        )
 
     @staticmethod
     def _closed(name: str) -> bool:
@@ -490,11 +518,16 @@ class ConceptLabeler:
         if name.startswith(LEXICAL):
             label = name[len(LEXICAL) :]
             return Concept(label, None, "word family", coverage, n_words, explained, score)
+        if name.startswith(SUPERSENSE):
+            lexname = name[len(SUPERSENSE) :]
+            return Concept(SUPERSENSES[lexname], None, lexname, coverage, n_words, explained, score)
         info = self.lexicon_.synset_info(name)
         return Concept(info.label, name, info.lexname, coverage, n_words, explained, score)
 
     def related(self, a: str, b: str) -> bool:
         """Whether two candidates are one concept (one above the other, or a specific parent)."""
+        if a.startswith(SUPERSENSE) or b.startswith(SUPERSENSE):
+            return self._lexname(a) == self._lexname(b)
         if (
             "." not in a
             or "." not in b
@@ -508,6 +541,14 @@ class ConceptLabeler:
         if a in up_b or b in up_a:
             return True
         return any(self.ic(s) >= self.related_ic for s in up_a & up_b)
+
+    def _lexname(self, name: str) -> str:
+        """The supersense of a candidate (its own name's for a supersense; ``""`` for others)."""
+        if name.startswith(SUPERSENSE):
+            return name[len(SUPERSENSE) :]
+        if "." not in name or name.startswith((CLOSED, LEXICAL)):
+            return ""
+        return self.lexicon_.synset_info(name).lexname
 
     def _form(
         self, analyses: Sequence[TokenAnalysis], weights: Sequence[float]
