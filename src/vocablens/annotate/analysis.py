@@ -152,7 +152,7 @@ def _is_lemma(wn: Any, lower: str) -> bool:
     return True  # an inflection of a lemma (WordNet's morphy found its base)
 
 
-def is_word(wn: Any, norm: NormalToken) -> bool:
+def is_word(wn: Any, norm: NormalToken) -> bool:  # wn: anything with WordNet's ``synsets``
     """Whether a Latin-letter token is a word of the lexicon (see :mod:`~vocablens.annotate.words`)."""
     lower = norm.lower
     if lower in FUNCTION_WORDS or lower in NUMBER_WORDS:
@@ -170,7 +170,6 @@ def analyse_token(raw: str, lexicon: Any) -> TokenAnalysis:
         lexicon: the :class:`~vocablens.annotate.wordnet.Lexicon`.
     """
     norm = normalize_token(raw)
-    wn = lexicon.wn
     if norm.kind in _KINDS:
         form = _KINDS[norm.kind]
         code = norm.kind == "code" and sum(ch.isalpha() for ch in norm.text) >= 3
@@ -190,7 +189,7 @@ def analyse_token(raw: str, lexicon: Any) -> TokenAnalysis:
     if len(lower) == 1:
         forms.add("letter")
         return TokenAnalysis(norm, lower, False, False, False, forms=frozenset(forms))
-    if not is_word(wn, norm):
+    if not is_word(lexicon, norm):  # the Lexicon's cached ``synsets`` stands in for WordNet's
         forms.add("piece")
         code = not norm.word_start and is_compound_identifier(lower)
         if code:
@@ -225,7 +224,7 @@ def _support(
     support: dict[str, dict[str, float]] = {}
     totals: dict[str, int] = {}
     for pos in ("n", "v"):
-        synsets = lexicon.wn.synsets(lower, pos)
+        synsets = lexicon.synsets(lower, pos)
         if not synsets:
             continue
         sense_counts = [
@@ -289,11 +288,10 @@ def _adjective_support(lower: str, names: set[str], lexicon: Any) -> tuple[dict[
     Returns:
         The support, and the tagged count of the senses plus one (the adjective share's weight).
     """
-    wn = lexicon.wn
     counts = lexicon.sense_counts()
-    synsets = [s for s in wn.synsets(lower) if s.pos() in ("a", "s")]
+    synsets = [s for s in lexicon.synsets(lower) if s.pos() in ("a", "s")]
     if not synsets:
-        for adverb in wn.synsets(lower, "r")[:2]:
+        for adverb in lexicon.synsets(lower, "r")[:2]:
             for lemma in adverb.lemmas():
                 if lemma.name().lower() == lower:
                     synsets += [p.synset() for p in lemma.pertainyms()]
