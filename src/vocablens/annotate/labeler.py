@@ -209,6 +209,8 @@ class ConceptLabeler:
             polysemantic label (None: never).
         supersense_ic: the specificity of a supersense candidate (``feelings`` from WordNet's
             ``noun.feeling``); a high value lets coarse topics beat specific synsets.
+        closed_pair_coverage: coverage a closed-class or number group needs to be one of a
+            polysemantic list's two groups (None: ``group_coverage`` as for any group).
         wordnet_path: a WordNet directory (None: search; see :mod:`~vocablens.annotate.wordnet`).
 
     Attributes:
@@ -230,6 +232,7 @@ class ConceptLabeler:
         min_tokens: int | None = None,
         pair_coverage: float | None = 0.2,
         supersense_ic: float = SUPERSENSE_IC,
+        closed_pair_coverage: float | None = 0.15,
         wordnet_path: str | None = None,
     ):
         self.min_coverage = min_coverage
@@ -244,6 +247,7 @@ class ConceptLabeler:
         self.min_tokens = min_tokens
         self.pair_coverage = pair_coverage
         self.supersense_ic = supersense_ic
+        self.closed_pair_coverage = closed_pair_coverage
         self.wordnet_path = wordnet_path
 
     # ----- fitting ---------------------------------------------------------------------------
@@ -365,6 +369,11 @@ class ConceptLabeler:
             return None
         if self._closed(lead.name) and self._closed(second.name):
             return None
+        if self.closed_pair_coverage is not None and any(
+            (c.name == NUMBER or self._closed(c.name)) and c.coverage < self.closed_pair_coverage
+            for c in (lead, second)
+        ):
+            return None  # a few function words or numbers beside a topic are not a second meaning
         if self.related(lead.name, second.name):
             return None
         if self._reaches(lead, second.name, analyses) or self._reaches(second, lead.name, analyses):
