@@ -8,7 +8,11 @@
   and all their hypernyms), weighted by how common the sense is: ``(c + 1) / (c_max + 1)`` with
   ``c`` the sense's tagged-corpus count (WordNet's ``cntlist``), times ``1 / (1 + 0.3 r)`` for its
   rank ``r``; senses below :data:`MIN_SENSE_WEIGHT` and beyond :data:`MAX_SENSES` are dropped,
-  so "water" supports "liquid" but not the rare verb senses that reach "give";
+  so "water" supports "liquid" but not the rare verb senses that reach "give"; also each kept
+  sense's derivations in the other part of speech (``occurrence`` -> ``happen.v.01``), its
+  supersense when :data:`SUPERSENSES` names it (``super:noun.feeling``), and under ``"a"`` the
+  adjective clusters, attribute nouns and derived nouns of its adjective senses (adverbs: of
+  the adjectives they pertain to);
 * its **form** classes (:data:`FORMS`): what the token looks like, never what it means.
 """
 

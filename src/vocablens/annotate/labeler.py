@@ -15,13 +15,18 @@ How a list is read (:meth:`ConceptLabeler.label`):
    used, else their verb senses. A candidate scores ``coverage * IC ** specificity_power`` with
    ``IC`` its intrinsic information content (:mod:`~vocablens.annotate.ic`); synsets with
    ``IC < min_ic`` or in :data:`GENERAL_SYNSETS` are never candidates, and a candidate must
-   explain at least two groups. The best candidate is the label; it is **confident** when it
+   explain at least two groups. Candidates also come from adjective clusters and their attribute
+   nouns, derivations across nouns and verbs, and a few supersenses (``feelings``, ``body``), see
+   :mod:`~vocablens.annotate.analysis`. The best candidate is the label; it is **confident** when it
    covers ``min_coverage`` and explains ``min_words`` groups. Otherwise the list has no
    concept, the honest answer for most early-layer vectors.
 4. **Polysemantic**: the groups the label explains are set aside and the best candidate of the
    rest is found the same way. The vector is polysemantic when both reach ``group_coverage`` and
-   ``min_words``, and they are unrelated: no synset above both has ``IC >= related_ic``. Only
-   meanings split a vector, never forms.
+   ``min_words``, and they are unrelated: no synset above both has ``IC >= related_ic``, a word
+   family is not under the other's synset, and they are not two closed classes (a closed class
+   or numbers must reach ``closed_pair_coverage`` to be a group). When no single candidate is
+   confident, two such groups that together reach ``pair_coverage`` make a confident,
+   polysemantic label. Only meanings split a vector, never forms.
 5. **Form** (the form description, its own field): the form class (plural nouns, past-tense
    verbs, capitalized words, word pieces, code, a script, digits ...) with the largest
    rank-weighted share of the tokens, when that share reaches ``form_coverage``. Form never
