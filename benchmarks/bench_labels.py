@@ -6,6 +6,8 @@ Usage::
     python benchmarks/bench_labels.py --csls               # + csls (loads SmolLM2, projects)
     python benchmarks/bench_labels.py --legacy             # the labeler before issue 10's API
     python benchmarks/bench_labels.py --judged F --lists L # another judged set (the held-out)
+    python benchmarks/bench_labels.py --split              # tune (odd cards) / held (even) halves
+    python benchmarks/bench_labels.py --misses             # per missed odd card: judged vs machine
 
 The judged set and its rules: ``tests/data/judged/PROTOCOL.md``. Printed per readout and layer
 band (early / middle / late) and overall:
@@ -172,8 +174,16 @@ def csls_lists(items: list[dict[str, Any]], k: int = 30) -> dict[str, list[str]]
     return out
 
 
-def run(judged_path: Path, lists_path: Path, csls: bool, legacy: bool) -> dict[str, dict]:
-    """Score every readout; returns ``{readout: {band: metrics}}``."""
+def halves(judged: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The tuning half (odd-numbered cards, 1-based file order) and the held half (even)."""
+    return {"tune": judged[0::2], "held": judged[1::2]}
+
+
+def run(
+    judged_path: Path, lists_path: Path, csls: bool, legacy: bool, split: bool = False,
+    misses: bool = False,
+) -> dict[str, dict]:  # fmt: skip
+    """Score every readout; returns ``{readout: {band: metrics}}`` (``readout/half`` when split)."""
     judged = read_jsonl(judged_path)
     items = read_jsonl(lists_path)
     lists = readout_lists(items, csls)
@@ -184,8 +194,33 @@ def run(judged_path: Path, lists_path: Path, csls: bool, legacy: bool) -> dict[s
     results = {}
     for readout, by_id in lists.items():
         machine = {i: machine_labels(tokens, labeler, detector) for i, tokens in by_id.items()}
-        results[readout] = score([j for j in judged if j["id"] in machine], machine)
+        mine = [j for j in judged if j["id"] in machine]
+        if not split:
+            results[readout] = score(mine, machine)
+        else:
+            for half, rows in halves(mine).items():
+                results[f"{readout}/{half}"] = score(rows, machine)
+        if misses and readout == "cosine":
+            print_misses(halves(mine)["tune"], machine)
     return results
+
+
+def print_misses(judged: list[dict[str, Any]], machine: dict[str, dict[str, Any]]) -> None:
+    """Per card of ``judged`` the machine got wrong: the judged concept vs the machine's label."""
+    for j in judged:
+        m = machine[j["id"]]
+        seen = j["strength"] in ("clear", "weak")
+        wrong_poly = bool(j.get("polysemantic")) != bool(m["polysemantic"])
+        if seen and hit(j, m) and not wrong_poly:
+            continue
+        if not seen and not m["semantic"] and not wrong_poly:
+            continue
+        groups = " | ".join(g.get("concept") or "" for g in j.get("groups") or [])
+        what = "FALSE" if not seen else "MISS" if not hit(j, m) else "POLY"
+        print(f"{what} {j['id']} [{j['strength']} {j.get('kind')}] {j.get('concept')!r}"
+              f"{' poly: ' + groups if j.get('polysemantic') else ''}\n"
+              f"    machine: {m['label']!r} semantic={m['semantic']} form={m['form']!r}"
+              f" poly={m['polysemantic']} {m['groups']}")  # fmt: skip
 
 
 def print_table(results: dict[str, dict]) -> None:
@@ -207,10 +242,12 @@ def main() -> None:
     parser.add_argument("--csls", action="store_true", help="also the csls readout (loads SmolLM2)")
     parser.add_argument("--legacy", action="store_true", help="score the pre-issue-10 labeller")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    parser.add_argument("--split", action="store_true", help="tune (odd) / held (even) halves")
+    parser.add_argument("--misses", action="store_true", help="print the odd half's misses")
     args = parser.parse_args()
     if not args.judged.is_file():
         sys.exit(f"no judged set at {args.judged}")
-    results = run(args.judged, args.lists, args.csls, args.legacy)
+    results = run(args.judged, args.lists, args.csls, args.legacy, args.split, args.misses)
     print_table(results)
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=1))

@@ -8,7 +8,11 @@
   and all their hypernyms), weighted by how common the sense is: ``(c + 1) / (c_max + 1)`` with
   ``c`` the sense's tagged-corpus count (WordNet's ``cntlist``), times ``1 / (1 + 0.3 r)`` for its
   rank ``r``; senses below :data:`MIN_SENSE_WEIGHT` and beyond :data:`MAX_SENSES` are dropped,
-  so "water" supports "liquid" but not the rare verb senses that reach "give";
+  so "water" supports "liquid" but not the rare verb senses that reach "give"; also each kept
+  sense's derivations in the other part of speech (``occurrence`` -> ``happen.v.01``), its
+  supersense when :data:`SUPERSENSES` names it (``super:noun.feeling``), and under ``"a"`` the
+  adjective clusters, attribute nouns and derived nouns of its adjective senses (adverbs: of
+  the adjectives they pertain to);
 * its **form** classes (:data:`FORMS`): what the token looks like, never what it means.
 """
 
@@ -25,6 +29,29 @@ from vocablens.annotate.words import FUNCTION_WORDS, NUMBER_WORDS, zipf
 MAX_SENSES = 4
 #: Senses weighing less than this (relative to the word's most common sense) are dropped.
 MIN_SENSE_WEIGHT = 0.15
+#: Prefix of a supersense's pseudo-synset (``"super:noun.feeling"``).
+SUPERSENSE = "super:"
+#: WordNet's lexicographer files that are coarse topics a reader accepts, with readable names;
+#: the others (``noun.artifact``, ``noun.person``, ``verb.communication`` ...) hold most words
+#: of a random list and would name noise.
+SUPERSENSES = {
+    "noun.animal": "animals",
+    "noun.body": "body",
+    "noun.feeling": "feelings",
+    "noun.food": "food",
+    "noun.location": "places",
+    "noun.plant": "plants",
+    "noun.shape": "shapes",
+    "noun.substance": "substances",
+    "verb.body": "body",
+    "verb.competition": "competition",
+    "verb.consumption": "eating and consuming",
+    "verb.emotion": "feelings",
+    "verb.perception": "perception",
+    "verb.weather": "weather",
+}
+#: Weight of a derivationally related synset relative to the sense it comes from.
+DERIVED_WEIGHT = 0.8
 #: wordfreq frequency (Zipf) a WordNet lemma needs to count as a word.
 MIN_ZIPF = 2.5
 
@@ -76,8 +103,9 @@ class TokenAnalysis:
         word: a lexicon word (see :mod:`~vocablens.annotate.words`).
         number: digits or a number word.
         function: a closed-class word.
-        support: per part of speech (``"n"``, ``"v"``), synset name -> weight (0..1].
-        pos_share: per part of speech, the share of the word's tagged uses (nouns vs verbs).
+        support: per part of speech (``"n"``, ``"v"``, ``"a"``: adjective clusters, their
+            attributes and derived nouns), synset name -> weight (0..1].
+        pos_share: per part of speech (``n``, ``v``, ``a``), the share of the word's tagged uses.
         forms: form classes (keys of :data:`FORMS`); a script's class is ``"script:<Name>"``.
         code: a code identifier (``snake_case``, ``camelCase``, ``asarray``).
     """
@@ -128,7 +156,7 @@ def _is_lemma(wn: Any, lower: str) -> bool:
     return True  # an inflection of a lemma (WordNet's morphy found its base)
 
 
-def is_word(wn: Any, norm: NormalToken) -> bool:
+def is_word(wn: Any, norm: NormalToken) -> bool:  # wn: anything with WordNet's ``synsets``
     """Whether a Latin-letter token is a word of the lexicon (see :mod:`~vocablens.annotate.words`)."""
     lower = norm.lower
     if lower in FUNCTION_WORDS or lower in NUMBER_WORDS:
@@ -146,7 +174,6 @@ def analyse_token(raw: str, lexicon: Any) -> TokenAnalysis:
         lexicon: the :class:`~vocablens.annotate.wordnet.Lexicon`.
     """
     norm = normalize_token(raw)
-    wn = lexicon.wn
     if norm.kind in _KINDS:
         form = _KINDS[norm.kind]
         code = norm.kind == "code" and sum(ch.isalpha() for ch in norm.text) >= 3
@@ -166,7 +193,7 @@ def analyse_token(raw: str, lexicon: Any) -> TokenAnalysis:
     if len(lower) == 1:
         forms.add("letter")
         return TokenAnalysis(norm, lower, False, False, False, forms=frozenset(forms))
-    if not is_word(wn, norm):
+    if not is_word(lexicon, norm):  # the Lexicon's cached ``synsets`` stands in for WordNet's
         forms.add("piece")
         code = not norm.word_start and is_compound_identifier(lower)
         if code:
@@ -201,7 +228,7 @@ def _support(
     support: dict[str, dict[str, float]] = {}
     totals: dict[str, int] = {}
     for pos in ("n", "v"):
-        synsets = lexicon.wn.synsets(lower, pos)
+        synsets = lexicon.synsets(lower, pos)
         if not synsets:
             continue
         sense_counts = [
@@ -219,9 +246,86 @@ def _support(
             for name in lexicon.up(synset):
                 if weights.get(name, 0.0) < w:
                     weights[name] = w
+            group = SUPERSENSE + synset.lexname()
+            if synset.lexname() in SUPERSENSES and weights.get(group, 0.0) < w:
+                weights[group] = w
             kept += 1
             if kept == MAX_SENSES:
                 break
+        _add_derived(lexicon, synsets, weights)
         support[pos] = weights
+    adjective, n_adjective = _adjective_support(lower, names, lexicon)
+    if adjective:
+        support["a"] = adjective
+        totals["a"] = n_adjective
     total = sum(totals.values()) or 1
     return support, {pos: n / total for pos, n in totals.items()}
+
+
+def _add_derived(lexicon: Any, synsets: Any, weights: dict[str, float]) -> None:
+    """Add the other part of speech's synsets derivationally related to the kept senses.
+
+    ``occurrence`` (noun) reaches ``happen.v.01``, ``lose`` (verb) reaches ``loss.n.01``: only
+    the related synset itself, at :data:`DERIVED_WEIGHT` of the sense's weight.
+    """
+    for synset in synsets:
+        w = weights.get(synset.name(), 0.0) * DERIVED_WEIGHT
+        if w < MIN_SENSE_WEIGHT:
+            continue
+        for lemma in synset.lemmas():
+            for other in lemma.derivationally_related_forms():
+                target = other.synset()
+                if target.pos() in ("n", "v") and target.pos() != synset.pos():
+                    name = target.name()
+                    if weights.get(name, 0.0) < w:
+                        weights[name] = w
+
+
+def _adjective_support(lower: str, names: set[str], lexicon: Any) -> tuple[dict[str, float], int]:
+    """The adjective clusters (head synsets) and attributes a word's adjective senses reach.
+
+    A satellite (``enormous.s.01``) supports its cluster's head (``large.a.01``); a head supports
+    itself and the noun it is a value of (``size.n.01``), so ``large``, ``huge`` and ``small``
+    meet at "size". An adverb supports the adjectives it pertains to (``hugely`` -> ``huge``).
+    Senses are weighed by their tagged counts as in the nouns' and verbs' support.
+
+    Returns:
+        The support, and the tagged count of the senses plus one (the adjective share's weight).
+    """
+    counts = lexicon.sense_counts()
+    synsets = [s for s in lexicon.synsets(lower) if s.pos() in ("a", "s")]
+    if not synsets:
+        for adverb in lexicon.synsets(lower, "r")[:2]:
+            for lemma in adverb.lemmas():
+                if lemma.name().lower() == lower:
+                    synsets += [p.synset() for p in lemma.pertainyms()]
+    if not synsets:
+        return {}, 0
+    sense_counts = [
+        sum(counts.get(lemma.key(), 0) for lemma in s.lemmas() if lemma.name().lower() in names)
+        for s in synsets
+    ]
+    top = max(sense_counts)
+    out: dict[str, float] = {}
+    kept = 0
+    for rank, (synset, count) in enumerate(zip(synsets, sense_counts, strict=True)):
+        w = (count + 1) / (top + 1) / (1 + 0.3 * rank)
+        if w < MIN_SENSE_WEIGHT:
+            continue
+        heads = synset.similar_tos() if synset.pos() == "s" else [synset]
+        targets = [t for head in heads[:1] for t in (head, *head.attributes())]
+        for target in targets:
+            if out.get(target.name(), 0.0) < w:
+                out[target.name()] = w
+        derived = w * DERIVED_WEIGHT
+        for lemma in synset.lemmas():
+            if lemma.name().lower() not in names or derived < MIN_SENSE_WEIGHT:
+                continue
+            for other in lemma.derivationally_related_forms() + lemma.pertainyms():
+                name = other.synset().name()
+                if other.synset().pos() == "n" and out.get(name, 0.0) < derived:
+                    out[name] = derived
+        kept += 1
+        if kept == MAX_SENSES:
+            break
+    return out, sum(sense_counts) + 1

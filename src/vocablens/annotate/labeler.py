@@ -15,13 +15,18 @@ How a list is read (:meth:`ConceptLabeler.label`):
    used, else their verb senses. A candidate scores ``coverage * IC ** specificity_power`` with
    ``IC`` its intrinsic information content (:mod:`~vocablens.annotate.ic`); synsets with
    ``IC < min_ic`` or in :data:`GENERAL_SYNSETS` are never candidates, and a candidate must
-   explain at least two groups. The best candidate is the label; it is **confident** when it
+   explain at least two groups. Candidates also come from adjective clusters and their attribute
+   nouns, derivations across nouns and verbs, and a few supersenses (``feelings``, ``body``), see
+   :mod:`~vocablens.annotate.analysis`. The best candidate is the label; it is **confident** when it
    covers ``min_coverage`` and explains ``min_words`` groups. Otherwise the list has no
    concept, the honest answer for most early-layer vectors.
 4. **Polysemantic**: the groups the label explains are set aside and the best candidate of the
    rest is found the same way. The vector is polysemantic when both reach ``group_coverage`` and
-   ``min_words``, and they are unrelated: no synset above both has ``IC >= related_ic``. Only
-   meanings split a vector, never forms.
+   ``min_words``, and they are unrelated: no synset above both has ``IC >= related_ic``, a word
+   family is not under the other's synset, and they are not two closed classes (a closed class
+   or numbers must reach ``closed_pair_coverage`` to be a group). When no single candidate is
+   confident, two such groups that together reach ``pair_coverage`` make a confident,
+   polysemantic label. Only meanings split a vector, never forms.
 5. **Form** (the form description, its own field): the form class (plural nouns, past-tense
    verbs, capitalized words, word pieces, code, a script, digits ...) with the largest
    rank-weighted share of the tokens, when that share reaches ``form_coverage``. Form never
@@ -36,7 +41,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from vocablens.annotate.analysis import TokenAnalysis, analyse_token, form_name
+from vocablens.annotate.analysis import (
+    SUPERSENSE,
+    SUPERSENSES,
+    TokenAnalysis,
+    analyse_token,
+    form_name,
+)
 from vocablens.annotate.ic import information_content
 from vocablens.annotate.result import FORM, NO_LABEL_KIND, SEMANTIC
 from vocablens.annotate.wordnet import Lexicon
@@ -70,6 +81,10 @@ CLOSED = "closed:"
 LEXICAL = "family:"
 #: The specificity of the pseudo-synsets (about WordNet's ``number.n.02``).
 NUMBER_IC = 0.55
+#: The specificity of an adjective cluster (WordNet has no adjective hierarchy to count).
+ADJECTIVE_IC = 0.55
+#: The specificity of a supersense (``noun.feeling``): below any synset specific enough.
+SUPERSENSE_IC = 0.3
 
 
 @dataclass(frozen=True)
@@ -192,6 +207,15 @@ class ConceptLabeler:
         rank_scale: ``s`` of the rank weight ``1 / (1 + r / s)``.
         form_coverage: share the best form class needs to be the form description.
         min_family: tokens a word family (variants of one word) needs to be a concept.
+        min_tokens: a concept of only two words (variant groups) is strong when it explains
+            at least this many tokens (None: never).
+        pair_coverage: when no single concept reaches ``min_coverage``, two unrelated groups
+            that each reach ``group_coverage`` and together this coverage make a confident,
+            polysemantic label (None: never).
+        supersense_ic: the specificity of a supersense candidate (``feelings`` from WordNet's
+            ``noun.feeling``); a high value lets coarse topics beat specific synsets.
+        closed_pair_coverage: coverage a closed-class or number group needs to be one of a
+            polysemantic list's two groups (None: ``group_coverage`` as for any group).
         wordnet_path: a WordNet directory (None: search; see :mod:`~vocablens.annotate.wordnet`).
 
     Attributes:
@@ -208,8 +232,12 @@ class ConceptLabeler:
         related_ic: float = 0.35,
         specificity_power: float = 1.0,
         rank_scale: float = 10.0,
-        form_coverage: float = 0.35,
+        form_coverage: float = 0.25,
         min_family: int = 4,
+        min_tokens: int | None = None,
+        pair_coverage: float | None = 0.2,
+        supersense_ic: float = SUPERSENSE_IC,
+        closed_pair_coverage: float | None = 0.15,
         wordnet_path: str | None = None,
     ):
         self.min_coverage = min_coverage
@@ -221,6 +249,10 @@ class ConceptLabeler:
         self.rank_scale = rank_scale
         self.form_coverage = form_coverage
         self.min_family = min_family
+        self.min_tokens = min_tokens
+        self.pair_coverage = pair_coverage
+        self.supersense_ic = supersense_ic
+        self.closed_pair_coverage = closed_pair_coverage
         self.wordnet_path = wordnet_path
 
     # ----- fitting ---------------------------------------------------------------------------
@@ -267,9 +299,14 @@ class ConceptLabeler:
         if hit is None:
             if synset in (NUMBER, CODE) or synset.startswith((CLOSED, LEXICAL)):
                 hit = NUMBER_IC
+            elif synset.startswith(SUPERSENSE):
+                hit = self.supersense_ic
             else:
                 s = self.lexicon_.wn.synset(synset)
-                hit = self._ic_by_offset.get(s.pos(), {}).get(s.offset(), 1.0)
+                by_offset = self._ic_by_offset.get(s.pos())
+                hit = ADJECTIVE_IC if by_offset is None else by_offset.get(s.offset(), 1.0)
+                if s.pos() == "n" and s.attributes():
+                    hit = min(hit, ADJECTIVE_IC)  # an attribute noun (size): as its clusters
             self._ic_cache[synset] = hit
         return hit
 
@@ -294,17 +331,15 @@ class ConceptLabeler:
         pos = self._list_pos(families)
         ranked = self._candidates(families, analyses, weights, pos, total, tokens)
         first = next((c for c in ranked if self._strong(c, self.min_coverage)), None)
-        second = None
-        if first is not None:
-            used = set(first.explained_idx)
-            rest = [c for c in ranked if c is not first and not used & set(c.explained_idx)]
-            second = next((c for c in rest if self._strong(c, self.group_coverage)), None)
+        pair = self._pair(ranked, first, analyses)
+        if first is None and pair is not None and self.pair_coverage is not None:
+            if pair[0].coverage + pair[1].coverage >= self.pair_coverage:
+                first = pair[0]  # two groups, each a concept on its own: a polysemantic list
+            else:
+                pair = None
         form, form_cov = self._form(analyses, weights)
-        poly = (
-            first is not None and second is not None
-            and self._strong(first, self.group_coverage)
-            and not self.related(first.name, second.name)
-        )  # fmt: skip
+        poly = first is not None and pair is not None
+        second = pair[1] if pair is not None else None
         if first is not None:
             groups = (first.concept, second.concept) if poly and second else (first.concept,)
             top = first.concept
@@ -322,13 +357,57 @@ class ConceptLabeler:
         return Label("", NO_LABEL_KIND, None, None, 0.0, (), 0.0, False, len(tokens), form,
                      form_cov, (), False)  # fmt: skip
 
+    def _pair(
+        self,
+        ranked: Sequence[_Candidate],
+        first: _Candidate | None,
+        analyses: Sequence[TokenAnalysis],
+    ) -> tuple[_Candidate, _Candidate] | None:
+        """Two unrelated groups that each reach ``group_coverage`` (``first`` leads if given)."""
+        lead = first or next((c for c in ranked if self._strong(c, self.group_coverage)), None)
+        if lead is None or not self._strong(lead, self.group_coverage):
+            return None
+        used = set(lead.explained_idx)
+        rest = [c for c in ranked if c is not lead and not used & set(c.explained_idx)]
+        second = next((c for c in rest if self._strong(c, self.group_coverage)), None)
+        if second is None:
+            return None
+        if self._closed(lead.name) and self._closed(second.name):
+            return None
+        if self.closed_pair_coverage is not None and any(
+            (c.name == NUMBER or self._closed(c.name)) and c.coverage < self.closed_pair_coverage
+            for c in (lead, second)
+        ):
+            return None  # a few function words or numbers beside a topic are not a second meaning
+        if self.related(lead.name, second.name):
+            return None
+        if self._reaches(lead, second.name, analyses) or self._reaches(second, lead.name, analyses):
+            return None
+        return lead, second
+
+    @staticmethod
+    def _reaches(c: _Candidate, name: str, analyses: Sequence[TokenAnalysis]) -> bool:
+        """Whether a word family's tokens have a sense under ``name`` (``ages``: time period)."""
+        if not c.name.startswith(LEXICAL):
+            return False
+        return any(
+            name in support for i in c.explained_idx for support in analyses[i].support.values()
+        )
+
+    @staticmethod
+    def _closed(name: str) -> bool:
+        """A closed-class group: two of them split a list by form (function words), not meaning."""
+        return name.startswith(CLOSED)
+
     def _strong(self, c: _Candidate, coverage: float) -> bool:
         """A candidate that is a concept: enough coverage and enough distinct words."""
         if c.coverage < coverage:
             return False
         if c.name.startswith(LEXICAL):
             return c.n_tokens >= self.min_family
-        return c.n_words >= self.min_words
+        if c.n_words >= self.min_words:
+            return True
+        return self.min_tokens is not None and c.n_words >= 2 and c.n_tokens >= self.min_tokens
 
     def _families(
         self, analyses: Sequence[TokenAnalysis], weights: Sequence[float]
@@ -358,19 +437,28 @@ class ConceptLabeler:
 
     @staticmethod
     def _list_pos(groups: Sequence[_Group]) -> str:
-        """``"n"`` when most (weighted) words with senses are mostly nouns, else ``"v"``."""
-        noun = total = 0.0
+        """The part of speech (``n``, ``v``, ``a``) most of the list's words are used as.
+
+        Weighted by the groups' weights and each word's tagged uses; nouns win ties.
+        """
+        mass = {"n": 0.0, "v": 0.0, "a": 0.0}
         for g in groups:
-            share = g.analysis.pos_share
-            if share:
-                noun += g.weight * share.get("n", 0.0)
-                total += g.weight
-        return "n" if total == 0 or noun >= 0.5 * total else "v"
+            for p, share in g.analysis.pos_share.items():
+                mass[p] += g.weight * share
+        if mass["n"] >= mass["v"] and mass["n"] >= mass["a"]:
+            return "n"
+        return "v" if mass["v"] >= mass["a"] else "a"
 
     @staticmethod
     def _support_of(group: _Group, pos: str) -> dict[str, float]:
+        """The synsets a group supports, in the list's part of speech where it has one."""
         support = group.analysis.support
-        return support.get(pos) or support.get("v" if pos == "n" else "n") or {}
+        if pos == "a":  # an adjective list: adjective clusters, and nouns' own senses
+            merged = dict(support.get("n") or support.get("v") or {})
+            for name, w in (support.get("a") or {}).items():
+                merged[name] = max(w, merged.get(name, 0.0))
+            return merged
+        return support.get(pos) or support.get("v" if pos == "n" else "n") or support.get("a") or {}
 
     def _candidates(
         self,
@@ -444,11 +532,16 @@ class ConceptLabeler:
         if name.startswith(LEXICAL):
             label = name[len(LEXICAL) :]
             return Concept(label, None, "word family", coverage, n_words, explained, score)
+        if name.startswith(SUPERSENSE):
+            lexname = name[len(SUPERSENSE) :]
+            return Concept(SUPERSENSES[lexname], None, lexname, coverage, n_words, explained, score)
         info = self.lexicon_.synset_info(name)
         return Concept(info.label, name, info.lexname, coverage, n_words, explained, score)
 
     def related(self, a: str, b: str) -> bool:
         """Whether two candidates are one concept (one above the other, or a specific parent)."""
+        if a.startswith(SUPERSENSE) or b.startswith(SUPERSENSE):
+            return self._lexname(a) == self._lexname(b)
         if (
             "." not in a
             or "." not in b
@@ -462,6 +555,14 @@ class ConceptLabeler:
         if a in up_b or b in up_a:
             return True
         return any(self.ic(s) >= self.related_ic for s in up_a & up_b)
+
+    def _lexname(self, name: str) -> str:
+        """The supersense of a candidate (its own name's for a supersense; ``""`` for others)."""
+        if name.startswith(SUPERSENSE):
+            return name[len(SUPERSENSE) :]
+        if "." not in name or name.startswith((CLOSED, LEXICAL)):
+            return ""
+        return self.lexicon_.synset_info(name).lexname
 
     def _form(
         self, analyses: Sequence[TokenAnalysis], weights: Sequence[float]

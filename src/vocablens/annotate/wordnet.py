@@ -208,6 +208,7 @@ class Lexicon:
         self._up_cache: dict[str, frozenset[str]] = {}
         self._depth_cache: dict[str, int] = {}
         self.senses = lru_cache(maxsize=1 << 17)(self._senses)
+        self._synsets_cached = lru_cache(maxsize=1 << 18)(self._synsets)
         self.synset_info = lru_cache(maxsize=1 << 17)(self._synset_info)
         self.hypernyms = lru_cache(maxsize=1 << 16)(self._hypernyms)
         self.count = lru_cache(maxsize=1 << 16)(self.count)  # type: ignore[method-assign]
@@ -218,6 +219,13 @@ class Lexicon:
         if self._wn is None:
             self._wn = open_wordnet(self.path)
         return self._wn
+
+    def _synsets(self, word: str, pos: str | None) -> tuple[Any, ...]:
+        return tuple(self.wn.synsets(word, pos))
+
+    def synsets(self, word: str, pos: str | None = None) -> tuple[Any, ...]:
+        """``wn.synsets(word, pos)``, cached (nltk re-parses the data lines on every call)."""
+        return self._synsets_cached(word, pos)
 
     def exceptions(self, pos: str) -> dict[str, str]:
         """WordNet's irregular forms for ``pos`` (``"n"``, ``"v"``, ``"a"``): form -> base."""
@@ -257,7 +265,7 @@ class Lexicon:
         counts = self.sense_counts()
         return sum(
             counts.get(lemma.key(), 0)
-            for s in self.wn.synsets(word, pos)
+            for s in self.synsets(word, pos)
             for lemma in s.lemmas()
             if lemma.name().lower() == word
         )
@@ -265,7 +273,7 @@ class Lexicon:
     def is_lemma(self, word: str, pos: str) -> bool:
         """Whether ``word`` is itself a WordNet lemma of part of speech ``pos``."""
         return any(
-            lemma.name().lower() == word for s in self.wn.synsets(word, pos) for lemma in s.lemmas()
+            lemma.name().lower() == word for s in self.synsets(word, pos) for lemma in s.lemmas()
         )
 
     def base_forms(self, word: str, pos: str) -> tuple[str, ...]:
@@ -329,10 +337,9 @@ class Lexicon:
         )
 
     def _senses(self, word: str) -> WordSenses:
-        wn = self.wn
         if not word or not word.replace("-", "").replace("'", "").isalpha():
             return WordSenses(word, (), frozenset(), {}, frozenset(), {})
-        all_synsets = wn.synsets(word)
+        all_synsets = self.synsets(word)
         nouns = [s for s in all_synsets if s.pos() == "n"][: self.max_noun_senses]
         verbs = [s for s in all_synsets if s.pos() == "v"][: self.max_verb_senses]
         used = nouns + verbs
