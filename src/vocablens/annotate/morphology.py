@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 from vocablens.annotate.normalize import NormalToken
 from vocablens.annotate.wordnet import Lexicon, WordSenses
+from vocablens.annotate.words import FUNCTION_WORDS
 
 #: The kinds of :func:`class_info` (the classes' own grouping; labels are ``"form"`` now).
 MORPHOLOGICAL, TOKEN_KIND = "morphological", "token-kind"
@@ -71,24 +72,7 @@ _KIND_NAMES = {
 _TOKEN_KIND_WEIGHT = 0.90
 _PIECE_WEIGHT = 0.50
 
-#: Closed-class English words (determiners, pronouns, prepositions, conjunctions, auxiliaries,
-#: modals and common particles): WordNet has no entries (or only odd ones) for most of them.
-_FUNCTION_WORDS_TEXT = """
-    a an the this that these those some any no every each either neither all both half several
-    many much more most few fewer less least other another such what which whose i me my mine
-    myself you your yours yourself yourselves he him his himself she her hers herself it its
-    itself we us our ours ourselves they them their theirs themselves who whom one ones someone
-    anyone everyone nobody somebody anybody everybody something anything everything nothing of
-    in on at by for with about against between into through during before after above below to
-    from up down out off over under again further than via per upon onto toward towards within
-    without among amongst across along around behind beside besides beyond near past since till
-    until unto despite except inside outside throughout and or but nor so yet because although
-    though while whereas if unless whether as once be am is are was were been being have has had
-    having do does did doing done will would shall should can could may might must ought not n't
-    's 're 've 'll 'd 'm then there here when where why how also just only very too even still
-    already ever never always often quite rather else
-"""
-FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split())
+#: Closed-class English words: the lexicon's one list (:data:`vocablens.annotate.words.FUNCTION_WORDS`).
 
 
 def class_info(name: str) -> ClassInfo:
