@@ -45,6 +45,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_annotate.py
 	$(BIN)/python benchmarks/bench_activations.py
 	$(BIN)/python benchmarks/bench_explain.py
+	$(BIN)/python benchmarks/bench_labels.py
+	$(BIN)/python benchmarks/bench_campaign.py
+	$(BIN)/python benchmarks/bench_campaign_label.py
+	$(BIN)/python benchmarks/bench_trace.py
+	$(BIN)/python benchmarks/bench_circuit.py
 
 clean:
 	rm -rf $(VENV) report build dist src/*.egg-info
