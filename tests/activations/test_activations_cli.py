@@ -9,14 +9,10 @@ import pytest
 from act_helpers import model_dir, tables, write_corpus
 from click.testing import CliRunner
 
-from vocablens import load_model
 from vocablens.activations.agreement import agreement
 from vocablens.activations.corpus import open_corpus
-from vocablens.activations.run import ActivationsConfig, activations_to_dir
 from vocablens.cli import main
-from vocablens.errors import InputError, UnsupportedModelError
-
-from tiny_models import tiny_model
+from vocablens.errors import InputError
 
 SMALL_CLI = ["--chunk-tokens", "64", "--seq-len", "16", "--top-n", "3", "--context", "4", "-q"]
 
@@ -82,17 +78,6 @@ def test_bad_input_is_one_line_and_writes_nothing(tiny, tmp_path, case):
     assert len(lines) == 1 and lines[0].startswith("Error: ")
     assert "Traceback" not in done.output
     assert case == "file_out" or not out.exists()
-
-
-def test_mixture_of_experts_is_refused(tmp_path):
-    model, _ = tiny_model("mixtral")
-    from tiny_tokenizer import tiny_tokenizer
-
-    lm = load_model(model, tokenizer=tiny_tokenizer(112))
-    corpus = write_corpus(tmp_path / "c.jsonl", n_docs=2)
-    with pytest.raises(UnsupportedModelError, match="mixture of experts"):
-        activations_to_dir(ActivationsConfig(model=lm, out=tmp_path / "a", corpus=corpus))
-    assert not (tmp_path / "a").exists()
 
 
 def test_corpus_sources(tmp_path):

@@ -35,14 +35,23 @@ def _env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("resume")
-    folder = model_dir("llama", tmp / "llama")
+def _setup(tmp: Path, family: str):
+    folder = model_dir(family, tmp / family)
     corpus = write_corpus(tmp / "corpus.jsonl", n_docs=60)
     with single_thread():  # module fixtures run before the one-thread fixture
         reference = run(str(folder), tmp / "reference", corpus, agree_k=3)
     return tmp, folder, corpus, reference
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    return _setup(tmp_path_factory.mktemp("resume"), "llama")
+
+
+@pytest.fixture(scope="module")
+def moe_setup(tmp_path_factory):
+    """The same with a mixture-of-experts model (one state per expert)."""
+    return _setup(tmp_path_factory.mktemp("resume_moe"), "mixtral")
 
 
 _SLOW_RUN = """
@@ -83,8 +92,9 @@ def test_killed_run_resumes_to_identical_results(setup):
 
 
 @pytest.mark.slow  # two fresh Python processes importing torch and transformers: ~30 s
-def test_torchrun_two_processes_equal_one(setup):
-    tmp, folder, corpus, reference = setup
+@pytest.mark.parametrize("which", ["setup", "moe_setup"])
+def test_torchrun_two_processes_equal_one(which, request):
+    tmp, folder, corpus, reference = request.getfixturevalue(which)
     out = tmp / "sharded"
     script = tmp / "cli.py"
     script.write_text("from vocablens.cli import main\nmain()\n")

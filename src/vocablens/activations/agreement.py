@@ -6,7 +6,9 @@ same sign: a positive coefficient adds ``+v`` (the tokens ``v`` promotes, projec
 negative one adds ``-v`` (the tokens ``v`` suppresses, sign -1). The agreement rate of a layer
 and sign is the fraction of contexts where it is found. The baseline pairs each neuron's
 contexts with the next neuron's value vector (``index + 1``, cyclically): the rate expected
-from the layer's token statistics alone.
+from the layer's token statistics alone. In a mixture-of-experts layer each expert's neuron
+(``expert``, ``index``) is read against its own value vector (the baseline: the next neuron of
+the same expert), and the layer's rate pools its experts.
 """
 
 from __future__ import annotations
@@ -54,11 +56,12 @@ def agreement(contexts: pd.DataFrame, values: pd.DataFrame, k: int = 10) -> pd.D
     Contexts at a document's end (``next_token_id`` -1) are left out.
     """
     rows = contexts[contexts["next_token_id"] >= 0].reset_index(drop=True)
-    frame = rows[["layer", "sign", "index"]].copy()
+    frame = rows[["layer", "sign"]].copy()
+    frame["neuron"] = rows["expert"].astype(np.int64) * (1 << 32) + rows["index"]  # one id each
     frame["hit"] = context_hits(rows, values, k)
     frame["base"] = context_hits(rows, values, k, shift=1)
     out = (frame.groupby(["layer", "sign"])
-           .agg(contexts=("hit", "size"), neurons=("index", "nunique"), rate=("hit", "mean"),
+           .agg(contexts=("hit", "size"), neurons=("neuron", "nunique"), rate=("hit", "mean"),
                 baseline=("base", "mean"))
            .reset_index())  # fmt: skip
     out["k"] = k

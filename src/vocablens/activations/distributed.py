@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -72,14 +73,28 @@ def _comm_device() -> torch.device:
     return torch.device("cpu")
 
 
-def gather_states(shard: Shard, states: dict[int, LayerState]) -> dict[int, LayerState]:
-    """Rank 0: every rank's states merged; other ranks: their own states (unused)."""
+def sum_over_ranks(shard: Shard, n: int) -> int:
+    """The sum of every rank's ``n`` (``n`` alone)."""
+    if shard.world == 1:
+        return n
+    import torch.distributed as dist
+
+    summed = torch.tensor([n], dtype=torch.int64, device=_comm_device())
+    dist.all_reduce(summed)
+    return int(summed.item())
+
+
+def gather_states(shard: Shard, states: dict[Any, LayerState]) -> dict[Any, LayerState]:
+    """Rank 0: every rank's states merged; other ranks: their own states (unused).
+
+    ``states`` are keyed alike on every rank (the run's ``(layer, expert)``), in the same order.
+    """
     if shard.world == 1:
         return states
     import torch.distributed as dist
 
     where = _comm_device()
-    for layer, state in list(states.items()):
+    for key, state in list(states.items()):
         keys = state.keys.to(where)
         parts = [torch.empty_like(keys) for _ in range(shard.world)]
         dist.all_gather(parts, keys)
@@ -96,7 +111,7 @@ def gather_states(shard: Shard, states: dict[int, LayerState]) -> dict[int, Laye
             merged.active, merged.hist, merged.count = sums[4].clone(), hist.cpu(), int(sums[5, 0])
             for part in parts:
                 merged.merge_keys(part.cpu())
-            states[layer] = merged
+            states[key] = merged
     return states
 
 

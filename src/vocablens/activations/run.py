@@ -7,6 +7,13 @@ corpus. After every chunk the state is checkpointed (``checkpoint/``, written at
 that is killed and started again with the same options resumes after the last finished chunk
 and gives the same result as an uninterrupted one. Under ``torchrun`` each process takes every
 ``world``-th chunk and rank 0 merges the states exactly (:mod:`vocablens.activations.distributed`).
+
+States are keyed ``(layer, expert)``: ``expert`` -1 for a dense layer, and one state per expert
+of a mixture-of-experts layer, which sees only the tokens routed to that expert (the expert is
+among the token's top-k choices). An expert neuron's coefficient includes the routing weight,
+``w_e * act(gate) * up``, as in ``vocablens explain``
+(:func:`vocablens.model.components.routed_coefficients`); its ``count`` is the number of tokens
+routed to the expert.
 """
 
 from __future__ import annotations
@@ -27,18 +34,30 @@ from vocablens.activations import files
 from vocablens.activations.accumulate import EDGES, MAX_POSITIONS, LayerState
 from vocablens.activations.chunks import chunks, tokenized_documents, windows
 from vocablens.activations.corpus import Corpus, open_corpus
-from vocablens.activations.distributed import Shard, barrier, gather_states, join, leave
+from vocablens.activations.distributed import (
+    Shard,
+    barrier,
+    gather_states,
+    join,
+    leave,
+    sum_over_ranks,
+)
 from vocablens.activations.tables import context_rows, contexts_frame, stats_frame, top_rows
 from vocablens.atomic import atomic_path, check_folder_target
 from vocablens.errors import InputError
 from vocablens.layerspec import LayerSpec, layer_list, parse_layers
+from vocablens.model.components import routed_coefficients
 from vocablens.model.devices import resolve_device, resolve_dtype
 from vocablens.model.loading import LoadedModel, load_model
-from vocablens.model.neurons import capture_coefficients, check_coefficients
+from vocablens.model.neurons import capture_coefficients
 from vocablens.project.run import _versions
 from vocablens.tokens import token_strings
 
 __all__ = ["ActivationsConfig", "activations_to_dir"]
+
+#: A state's key: ``(layer, expert)``, ``expert`` -1 for a dense layer.
+StateKey = tuple[int, int]
+States = dict[StateKey, LayerState]
 
 
 @dataclass(frozen=True)
@@ -144,30 +163,36 @@ class _Run:
             raise InputError("the tokenizer has no BOS token; run without --bos")
         self.pad = tok.pad_token_id if tok.pad_token_id is not None else 0
         self.checkpoint = self.out / files.CHECKPOINTS / f"rank{shard.rank}of{shard.world}.npz"
+        self.keys: list[StateKey] = []  # in layer order, then expert order
+        for layer in layers:
+            mlp = lm.view.mlp(layer)
+            self.keys += [(layer, e) for e in range(mlp.n_experts)] if mlp.moe else [(layer, -1)]
 
     def stream(self):
         docs = tokenized_documents(self.corpus.documents(), self.lm.tokenizer)
         return windows(docs, self.config.seq_len, self.config.max_tokens)
 
-    def load(self) -> tuple[dict[int, LayerState], int]:
-        """The checkpointed states and the next chunk, or empty states and 0."""
-        d_mlp = {layer: self.lm.view.mlp(layer).d_mlp for layer in self.layers}
+    def load(self) -> tuple[States, int, int]:
+        """The checkpointed states, the next chunk and the tokens done, or empty states, 0, 0."""
         if not self.checkpoint.is_file():
-            return {ly: LayerState.empty(d_mlp[ly], self.config.top_n) for ly in self.layers}, 0
+            empty = lambda ly: LayerState.empty(self.lm.view.mlp(ly).d_mlp, self.config.top_n)  # noqa: E731
+            return {(ly, e): empty(ly) for ly, e in self.keys}, 0, 0
         with np.load(self.checkpoint) as arrays:
             meta = json.loads(str(arrays["meta"]))
-            states = {ly: LayerState.from_arrays(arrays, f"l{ly}_") for ly in self.layers}
-        return states, int(meta["next_chunk"])
+            states = {key: LayerState.from_arrays(arrays, _prefix(key)) for key in self.keys}
+        done = meta.get("tokens", states[self.keys[0]].count)  # older checkpoints: dense only
+        return states, int(meta["next_chunk"]), int(done)
 
-    def save(self, states: dict[int, LayerState], next_chunk: int) -> None:
-        arrays: dict[str, Any] = {"meta": np.array(json.dumps({"next_chunk": next_chunk}))}
-        for layer, state in states.items():
-            arrays.update(state.to_arrays(f"l{layer}_"))
+    def save(self, states: States, next_chunk: int, tokens: int) -> None:
+        meta = {"next_chunk": next_chunk, "tokens": tokens}
+        arrays: dict[str, Any] = {"meta": np.array(json.dumps(meta))}
+        for key, state in states.items():
+            arrays.update(state.to_arrays(_prefix(key)))
         with atomic_path(self.checkpoint) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
 
-    def forward(self, chunk, states: dict[int, LayerState], edges: torch.Tensor) -> None:
-        """Run one chunk through the model, feeding every layer's coefficients to its state."""
+    def forward(self, chunk, states: States, edges: torch.Tensor) -> None:
+        """Run one chunk through the model, feeding every layer's coefficients to its states."""
         view, device = self.lm.view, self.lm.device
         rows, width = chunk.input_ids.shape
         select = chunk.select.to(device)
@@ -175,23 +200,32 @@ class _Run:
 
         def sink(layer: int, coefficients: torch.Tensor) -> None:
             flat = coefficients.reshape(rows * width, -1)  # (rows * pos, d_mlp)
-            states[layer].update(flat.index_select(0, select), positions, edges)
+            states[layer, -1].update(flat.index_select(0, select), positions, edges)
+
+        def routing(layer: int, hidden: torch.Tensor, experts: torch.Tensor,
+                    weights: torch.Tensor) -> None:  # fmt: skip
+            x, chosen, w = (t.reshape(rows * width, -1).index_select(0, select)  # (tokens, ...)
+                            for t in (hidden, experts, weights))  # fmt: skip
+            for e in range(view.mlp(layer).n_experts):
+                routed, coefficients = routed_coefficients(view, layer, x, chosen, w, e)
+                if len(routed):  # (n_routed, d_mlp) at the routed tokens' positions
+                    states[layer, e].update(coefficients, positions[routed], edges)
 
         kwargs = {
             "input_ids": chunk.input_ids.to(device),
             "attention_mask": chunk.attention_mask.to(device),
             "use_cache": False,
         }
-        with capture_coefficients(view, self.layers, sink):
+        with capture_coefficients(view, self.layers, sink, routing):
             try:  # the logits are not needed: keep the model's head to one position
                 view.model(**kwargs, logits_to_keep=1)
             except TypeError:
                 view.model(**kwargs)
 
-    def run(self) -> dict[int, LayerState]:
-        states, start = self.load()
+    def run(self) -> tuple[States, int]:
+        """This process's states and the number of tokens it recorded."""
+        states, start, done = self.load()
         edges = torch.tensor(EDGES, dtype=torch.float32, device=self.lm.device)
-        done = next(iter(states.values())).count
         total = self.config.max_tokens if self.shard.world == 1 else None
         bar = tqdm(total=total, initial=done, unit="tok", unit_scale=True, desc="activations",
                    disable=not self.config.progress or self.shard.rank != 0)  # fmt: skip
@@ -203,12 +237,19 @@ class _Run:
                     if int(chunk.positions.max()) >= MAX_POSITIONS:
                         raise InputError("corpus longer than 2**32 tokens: use --max-tokens")
                     self.forward(chunk, states, edges)
-                    self.save(states, chunk.index + 1)
+                    done += len(chunk.select)
+                    self.save(states, chunk.index + 1, done)
                     bar.update(len(chunk.select))
                     after_chunk(chunk.index)
         finally:
             bar.close()
-        return states
+        return states, done
+
+
+def _prefix(key: StateKey) -> str:
+    """A state's array names in a checkpoint: ``l3_`` (dense), ``l3e5_`` (expert 5)."""
+    layer, expert = key
+    return f"l{layer}_" if expert < 0 else f"l{layer}e{expert}_"
 
 
 def after_chunk(index: int) -> None:
@@ -241,11 +282,12 @@ def _start_manifest(config: ActivationsConfig, lm: LoadedModel, corpus: Corpus,
     return manifest
 
 
-def _finish(run: _Run, states: dict[int, LayerState], manifest: dict[str, Any]) -> None:
+def _finish(run: _Run, states: States, tokens: int, manifest: dict[str, Any]) -> None:
     """Rank 0: write the tables, the agreement and the complete manifest; drop checkpoints."""
     config, lm, out = run.config, run.lm, run.out
-    stats = pd.concat([stats_frame(ly, states[ly]) for ly in run.layers], ignore_index=True)
-    tops = pd.concat([top_rows(ly, states[ly]) for ly in run.layers], ignore_index=True)
+    stats = pd.concat([stats_frame(ly, states[ly, e], e) for ly, e in run.keys],
+                      ignore_index=True)  # fmt: skip
+    tops = pd.concat([top_rows(ly, states[ly, e], e) for ly, e in run.keys], ignore_index=True)
     names = lambda ids: token_strings(lm.tokenizer, ids, readable=False)  # noqa: E731
     wanted = set(tops["position"].tolist())
     found = context_rows(run.stream(), wanted, lm.tokenizer, config.context, names)
@@ -260,7 +302,7 @@ def _finish(run: _Run, states: dict[int, LayerState], manifest: dict[str, Any]) 
         from vocablens.activations.agreement import agreement_for
 
         files.write_frame(agreement_for(lm, joined, config.agree_k), out / files.AGREEMENT)
-    manifest.update(complete=True, tokens=int(next(iter(states.values())).count),
+    manifest.update(complete=True, tokens=int(tokens),
                     updated=time.strftime("%Y-%m-%dT%H:%M:%S%z"))  # fmt: skip
     files.write_manifest(out, manifest)
     shutil.rmtree(out / files.CHECKPOINTS, ignore_errors=True)
@@ -278,8 +320,7 @@ def activations_to_dir(config: ActivationsConfig) -> Path:
 
     Raises:
         InputError: bad options, an empty corpus, or ``out`` holds another run.
-        ModelLoadError, UnsupportedModelError: the model cannot be used (mixture-of-experts
-            models are refused: see :mod:`vocablens.model.neurons`).
+        ModelLoadError, UnsupportedModelError: the model cannot be used.
     """
     config.check()  # before loading the model: a refused run costs a second, writes nothing
     corpus = open_corpus(config.corpus, config.field)
@@ -295,7 +336,6 @@ def activations_to_dir(config: ActivationsConfig) -> Path:
 def _run_shard(config: ActivationsConfig, corpus: Corpus, shard: Shard) -> Path:
     device = _device(config, shard.local_rank)
     lm = load_model(config.model, device=device, dtype=resolve_dtype(config.dtype))
-    check_coefficients(lm.view)
     layers = layer_list(config.layers, lm.view.n_layers)
     run = _Run(config, lm, corpus, layers, shard)
     if next(run.stream(), None) is None:
@@ -311,9 +351,10 @@ def _run_shard(config: ActivationsConfig, corpus: Corpus, shard: Shard) -> Path:
             out.mkdir(parents=True, exist_ok=True)
             files.write_manifest(out, manifest)
         barrier(shard)
-        states = gather_states(shard, run.run())
+        states, tokens = run.run()
+        states, tokens = gather_states(shard, states), sum_over_ranks(shard, tokens)
         if shard.rank == 0:
-            _finish(run, states, manifest)
+            _finish(run, states, tokens, manifest)
         barrier(shard)
     except BaseException:
         if created and shard.rank == 0 and not (out / files.CHECKPOINTS).is_dir():

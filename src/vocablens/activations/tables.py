@@ -1,6 +1,8 @@
 """Result tables of a corpus run, built from the merged :class:`LayerState` of each layer.
 
-* statistics, one row per neuron: ``layer``, ``expert`` (-1: dense), ``index``, ``count``,
+* statistics, one row per neuron: ``layer``, ``expert`` (-1: dense), ``index``, ``count`` (the
+  tokens seen; for an expert's neuron the tokens routed to the expert, over which all its
+  statistics are taken),
   ``mean``, ``var`` (population variance), ``std``, ``frac_active`` (coefficient > 0), ``min``,
   ``max`` and the quantiles ``q01 q05 q25 q50 q75 q95 q99``;
 * contexts, one row per (neuron, sign, rank): ``layer``, ``expert``, ``index``, ``sign``,
@@ -16,7 +18,8 @@ of every 4th token (global position a multiple of
 sample is found exactly and the value interpolated linearly inside it, so the estimate lies in
 the same bin as the sample's exact quantile (10 bins per decade: within a factor
 1.26 of it for magnitudes from 1e-4 to 1e4; the outer bins are bounded by the observed min and
-max).
+max). A neuron whose expert no token was routed to has NaN statistics (and ``count`` 0), and
+quantiles are NaN where the subsample holds no token.
 """
 
 from __future__ import annotations
@@ -54,8 +57,8 @@ def _quantiles(hist: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return out
 
 
-def stats_frame(layer: int, state: LayerState) -> pd.DataFrame:
-    """The statistics table of one layer (see the module docstring)."""
+def stats_frame(layer: int, state: LayerState, expert: int = -1) -> pd.DataFrame:
+    """The statistics table of one layer, or of one expert of it (see the module docstring)."""
     values, _ = unpack(state.keys[:, :, 0])  # (2, d): the largest and the (negated) smallest
     top, bottom = values[0].double().numpy(), -values[1].double().numpy()
     n = max(state.count, 1)
@@ -64,26 +67,30 @@ def stats_frame(layer: int, state: LayerState) -> pd.DataFrame:
     var = np.maximum(s2 / n - mean * mean, 0.0)
     d = s1.shape[0]
     frame = pd.DataFrame({
-        "layer": np.full(d, layer, dtype=np.int32), "expert": np.full(d, -1, dtype=np.int32),
+        "layer": np.full(d, layer, dtype=np.int32), "expert": np.full(d, expert, dtype=np.int32),
         "index": np.arange(d, dtype=np.int32), "count": np.full(d, state.count, dtype=np.int64),
         "mean": mean, "var": var, "std": np.sqrt(var),
         "frac_active": state.active.numpy() / n, "min": bottom, "max": top,
     })  # fmt: skip
-    quantiles = _quantiles(state.hist.numpy(), bottom, top)
+    hist = state.hist.numpy()
+    quantiles = _quantiles(hist, bottom, top)
+    quantiles[hist.sum(axis=1) == 0] = np.nan  # nothing sampled (an expert with few tokens)
     for j, name in enumerate(QUANTILE_COLUMNS):
         frame[name] = quantiles[:, j]
+    if state.count == 0:  # an expert no token was routed to
+        frame.loc[:, "mean":] = np.nan
     return frame
 
 
-def top_rows(layer: int, state: LayerState) -> pd.DataFrame:
-    """One layer's top-n as rows: ``layer, expert, index, sign, rank, activation, position``."""
+def top_rows(layer: int, state: LayerState, expert: int = -1) -> pd.DataFrame:
+    """One layer's (or expert's) top-n: ``layer, expert, index, sign, rank, activation, position``."""
     frames = []
     for side, sign in ((0, 1), (1, -1)):
         keys = state.keys[side]  # (d, n)
         values, positions = unpack(keys)
         index, rank = np.nonzero((keys != EMPTY).numpy())
         frames.append(pd.DataFrame({
-            "layer": np.int32(layer), "expert": np.int32(-1), "index": index.astype(np.int32),
+            "layer": np.int32(layer), "expert": np.int32(expert), "index": index.astype(np.int32),
             "sign": np.int8(sign), "rank": rank.astype(np.int16),
             "activation": sign * values.numpy()[index, rank],
             "position": positions.numpy()[index, rank].astype(np.int64),

@@ -70,8 +70,8 @@ def capture_components(view: ModelView, n_pos: int, pos: int) -> Iterator[dict[A
 
     def save_routing(key: Any):
         def hook(module, args, kwargs):
-            values = list(args) + list(kwargs.values())  # (states, top-k experts, top-k weights)
-            store[key] = tuple(_at(v, n_pos, pos) for v in values[:3])
+            values = components.routing_inputs(args, kwargs)  # (states, experts, weights)
+            store[key] = tuple(_at(v, n_pos, pos) for v in values)
 
         return hook
 

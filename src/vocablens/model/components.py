@@ -113,14 +113,60 @@ def positional_embedding(view: ModelView) -> nn.Module | None:
     return None if path is None else module_at(view.model, path)
 
 
+def routing_inputs(args: tuple, kwargs: dict) -> tuple[Tensor, Tensor, Tensor]:
+    """What an experts module was called with: ``(states, top-k experts, top-k weights)``.
+
+    Args:
+        args: the call's positional arguments (a forward pre-hook's ``args``).
+        kwargs: its keyword arguments (``with_kwargs=True``), in call order.
+
+    Returns:
+        ``hidden`` ``(tokens, d_model)``, ``experts`` ``(tokens, top_k)`` and ``weights``
+        ``(tokens, top_k)``, as the module received them.
+    """
+    values = list(args) + list(kwargs.values())
+    return values[0], values[1], values[2]
+
+
+def routed_coefficients(
+    view: ModelView, layer: int, hidden: Tensor, experts: Tensor, weights: Tensor, expert: int
+) -> tuple[Tensor, Tensor]:
+    """The tokens routed to one expert and its neurons' routing-weighted coefficients for them.
+
+    A token is routed to ``expert`` when the expert is among its top-k choices. Expert ``e``
+    neuron ``i`` adds ``w_e * act(gate_i . x) * (up_i . x) * v_{e,i}`` to the residual stream;
+    the coefficient returned is ``w_e * act(gate_i . x) * (up_i . x)``, the routing weight
+    included (the number that multiplies the value vector in the layer's output).
+
+    Args:
+        view: the model's view.
+        layer: a mixture-of-experts block.
+        hidden: ``(tokens, d_model)`` the experts module's input states.
+        experts: ``(tokens, top_k)`` the chosen experts (slots out of range are dropped).
+        weights: ``(tokens, top_k)`` their routing weights.
+        expert: the expert, ``0..n_experts-1``.
+
+    Returns:
+        ``rows`` ``(n_routed,)`` int64, the routed tokens' rows of ``hidden`` (ascending), and
+        their coefficients ``(n_routed, d_mlp)`` in the weights' dtype.
+    """
+    mlp = view.mlp(layer)
+    assert mlp.W_gate is not None and mlp.W_up is not None
+    act: Any = experts_module(view, layer).act_fn
+    rows, slots = (experts == expert).nonzero(as_tuple=True)  # (n_routed,) each; row-major
+    x = hidden.index_select(0, rows).to(mlp.W_out.dtype)  # (n_routed, d_model)
+    gate = x @ mlp.W_gate[expert].T  # (n_routed, d_mlp)
+    up = x @ mlp.W_up[expert].T  # (n_routed, d_mlp)
+    w = weights[rows, slots].to(x.dtype).unsqueeze(1)  # (n_routed, 1)
+    return rows, w * act(gate) * up
+
+
 def expert_coefficients(
     view: ModelView, layer: int, hidden: Tensor, experts: Tensor, weights: Tensor
 ) -> Tensor:
     """Routing-weighted neuron coefficients of a mixture-of-experts layer for some tokens.
 
-    The expert ``e`` neuron ``i`` sub-update is ``w_e * act(gate_i . x) * (up_i . x) * v_{e,i}``;
-    this returns ``w_e * act(gate_i . x) * (up_i . x)`` (zero for experts the token is not routed
-    to), recomputed from the weights for the states the experts module received.
+    Every expert's :func:`routed_coefficients`, zero for experts a token is not routed to.
 
     Args:
         view: the model's view.
@@ -133,16 +179,8 @@ def expert_coefficients(
         ``(tokens, n_experts, d_mlp)`` in ``hidden``'s dtype.
     """
     mlp = view.mlp(layer)
-    act: Any = experts_module(view, layer).act_fn
     out = hidden.new_zeros((hidden.shape[0], mlp.n_experts, mlp.d_mlp))
-    x = hidden.to(mlp.W_out.dtype)
-    for slot in range(experts.shape[1]):
-        for t in range(hidden.shape[0]):
-            e = int(experts[t, slot])
-            if not 0 <= e < mlp.n_experts:  # some routers mark dropped slots out of range
-                continue
-            assert mlp.W_gate is not None and mlp.W_up is not None
-            gate = mlp.W_gate[e] @ x[t]  # (d_mlp,)
-            up = mlp.W_up[e] @ x[t]  # (d_mlp,)
-            out[t, e] += (weights[t, slot] * act(gate) * up).to(out.dtype)
+    for e in range(mlp.n_experts):
+        rows, coefficients = routed_coefficients(view, layer, hidden, experts, weights, e)
+        out[rows, e] += coefficients.to(out.dtype)  # (n_routed, d_mlp); a row appears once
     return out
