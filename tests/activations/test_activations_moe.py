@@ -29,6 +29,7 @@ from vocablens.activations.distributed import Shard
 from vocablens.activations.run import ActivationsConfig, _Run
 from vocablens.activations.tables import QUANTILE_COLUMNS, QUANTILES, stats_frame, top_rows
 from vocablens.cli import main
+from vocablens.model.components import routing_groups
 from vocablens.reports import generate_report
 
 from tiny_models import VOCAB, single_thread
@@ -184,3 +185,13 @@ def test_cli_and_report_on_a_moe_model_folder(mixtral, tmp_path):
     assert 'id="contexts"' in page and "Agreement in this layer" in page
     top = got["contexts"].query("layer == 1 and expert == 2 and index == 5 and sign == 1")
     assert f"<b>{html.escape(top.sort_values('rank').iloc[0].token)}</b>" in page
+
+
+def test_routing_groups_equal_a_search_per_expert():
+    experts = torch.tensor([[2, 0], [1, 2], [4, 2], [0, -1], [3, 1]])  # 4 and -1: no expert
+    groups = routing_groups(experts, 4)
+    assert len(groups) == 4
+    for e, (rows, slots) in enumerate(groups):
+        want_rows, want_slots = (experts == e).nonzero(as_tuple=True)
+        assert rows.tolist() == want_rows.tolist() and slots.tolist() == want_slots.tolist()
+    assert sum(len(rows) for rows, _ in groups) == 8

@@ -46,7 +46,7 @@ from vocablens.activations.tables import context_rows, contexts_frame, stats_fra
 from vocablens.atomic import atomic_path, check_folder_target
 from vocablens.errors import InputError
 from vocablens.layerspec import LayerSpec, layer_list, parse_layers
-from vocablens.model.components import routed_coefficients
+from vocablens.model.components import routed_coefficients, routing_groups
 from vocablens.model.devices import resolve_device, resolve_dtype
 from vocablens.model.loading import LoadedModel, load_model
 from vocablens.model.neurons import capture_coefficients
@@ -206,9 +206,10 @@ class _Run:
                     weights: torch.Tensor) -> None:  # fmt: skip
             x, chosen, w = (t.reshape(rows * width, -1).index_select(0, select)  # (tokens, ...)
                             for t in (hidden, experts, weights))  # fmt: skip
-            for e in range(view.mlp(layer).n_experts):
-                routed, coefficients = routed_coefficients(view, layer, x, chosen, w, e)
-                if len(routed):  # (n_routed, d_mlp) at the routed tokens' positions
+            groups = routing_groups(chosen, view.mlp(layer).n_experts)
+            for e, group in enumerate(groups):
+                if len(group[0]):  # (n_routed, d_mlp) at the routed tokens' positions
+                    routed, coefficients = routed_coefficients(view, layer, x, chosen, w, e, group)
                     states[layer, e].update(coefficients, positions[routed], edges)
 
         kwargs = {

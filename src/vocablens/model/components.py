@@ -128,8 +128,32 @@ def routing_inputs(args: tuple, kwargs: dict) -> tuple[Tensor, Tensor, Tensor]:
     return values[0], values[1], values[2]
 
 
+def routing_groups(experts: Tensor, n_experts: int) -> list[tuple[Tensor, Tensor]]:
+    """Per expert, the ``(rows, slots)`` of ``experts`` ``(tokens, top_k)`` that chose it.
+
+    One stable sort and one transfer of the counts for all experts (not one per expert: on a
+    GPU each would wait for the device). Rows ascend within an expert; slots holding no
+    expert (out of range) belong to none.
+
+    Returns:
+        ``n_experts`` pairs of ``(n_routed,)`` int64 tensors.
+    """
+    top_k = experts.shape[1]
+    flat = experts.reshape(-1).to(torch.int64)  # (tokens * top_k,)
+    flat = torch.where((flat >= 0) & (flat < n_experts), flat, n_experts)
+    order = torch.argsort(flat, stable=True)  # (tokens * top_k,): by expert, then row and slot
+    counts = torch.bincount(flat, minlength=n_experts + 1).tolist()
+    return [(part // top_k, part % top_k) for part in order.split(counts)[:n_experts]]
+
+
 def routed_coefficients(
-    view: ModelView, layer: int, hidden: Tensor, experts: Tensor, weights: Tensor, expert: int
+    view: ModelView,
+    layer: int,
+    hidden: Tensor,
+    experts: Tensor,
+    weights: Tensor,
+    expert: int,
+    routed: tuple[Tensor, Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """The tokens routed to one expert and its neurons' routing-weighted coefficients for them.
 
@@ -145,6 +169,7 @@ def routed_coefficients(
         experts: ``(tokens, top_k)`` the chosen experts (slots out of range are dropped).
         weights: ``(tokens, top_k)`` their routing weights.
         expert: the expert, ``0..n_experts-1``.
+        routed: its ``(rows, slots)`` when already known (:func:`routing_groups`).
 
     Returns:
         ``rows`` ``(n_routed,)`` int64, the routed tokens' rows of ``hidden`` (ascending), and
@@ -153,7 +178,7 @@ def routed_coefficients(
     mlp = view.mlp(layer)
     assert mlp.W_gate is not None and mlp.W_up is not None
     act: Any = experts_module(view, layer).act_fn
-    rows, slots = (experts == expert).nonzero(as_tuple=True)  # (n_routed,) each; row-major
+    rows, slots = (experts == expert).nonzero(as_tuple=True) if routed is None else routed
     x = hidden.index_select(0, rows).to(mlp.W_out.dtype)  # (n_routed, d_model)
     gate = x @ mlp.W_gate[expert].T  # (n_routed, d_mlp)
     up = x @ mlp.W_up[expert].T  # (n_routed, d_mlp)
@@ -180,7 +205,9 @@ def expert_coefficients(
     """
     mlp = view.mlp(layer)
     out = hidden.new_zeros((hidden.shape[0], mlp.n_experts, mlp.d_mlp))
+    groups = routing_groups(experts, mlp.n_experts)
     for e in range(mlp.n_experts):
-        rows, coefficients = routed_coefficients(view, layer, hidden, experts, weights, e)
+        rows, coefficients = routed_coefficients(view, layer, hidden, experts, weights, e,
+                                                 groups[e])  # fmt: skip
         out[rows, e] += coefficients.to(out.dtype)  # (n_routed, d_mlp); a row appears once
     return out
