@@ -45,7 +45,8 @@ def command(model, corpus, out, layers, max_tokens, context, top_n, seq_len, chu
     active and quantiles of its coefficient; per layer: how often a value vector's top-k tokens
     (--top-k) hold the token that follows its triggers (Geva et al. 2020). Restarting with the
     same options and --out resumes after the last finished chunk. Run it under torchrun to
-    shard the corpus over processes.
+    shard the corpus over processes. In a mixture-of-experts layer each expert's neurons are
+    recorded over the tokens routed to that expert (coefficients include the routing weight).
     """
     from dataclasses import replace
     from pathlib import Path
