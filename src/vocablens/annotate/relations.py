@@ -106,13 +106,17 @@ class Relations:
 
     def heads(self, words: Sequence[str | None]) -> list[Head]:
         """Every head of a list of groups' base forms (None: a group with no content word)."""
+        present = {w for w in words if w is not None}
+        linked: dict[str, set[str]] = {w: set() for w in present}
+        for w in present:  # one intersection per word, not one look-up per pair
+            for other in self.near(w) & present:
+                if other != w:
+                    linked[w].add(other)
+                    linked[other].add(w)
         out: list[Head] = []
         for i, head in enumerate(words):
-            if head is None or zipf(head) > MAX_HEAD_ZIPF:
+            if head is None or not linked[head] or zipf(head) > MAX_HEAD_ZIPF:
                 continue
-            linked = [j for j, w in enumerate(words)
-                      if j != i and w is not None and w != head and self.related(head, w)]  # fmt: skip
-            if linked:
-                related = tuple(str(words[j]) for j in linked)
-                out.append(Head(head, (i, *linked), related))
+            others = [j for j, w in enumerate(words) if j != i and w in linked[head]]
+            out.append(Head(head, (i, *others), tuple(str(words[j]) for j in others)))
         return out
