@@ -18,8 +18,13 @@ How a list is read (:meth:`ConceptLabeler.label`):
    explain at least two groups. Candidates also come from adjective clusters and their attribute
    nouns, derivations across nouns and verbs, and a few supersenses (``feelings``, ``body``), see
    :mod:`~vocablens.annotate.analysis`. The best candidate is the label; it is **confident** when it
-   covers ``min_coverage`` and explains ``min_words`` groups. Otherwise the list has no
-   concept, the honest answer for most early-layer vectors.
+   covers ``min_coverage`` and explains ``min_words`` groups. When neither one candidate nor a
+   pair (step 4) is confident, a **head word** may be: a word of the list with at least
+   ``min_head_variants`` variants, together with the words WordNet relates to it directly
+   (synonyms, similar adjectives, derivations, hypernyms, the words of its definitions: "old"
+   with ``elderly``, ``aged``, ``years``), explaining ``head_tokens`` tokens and covering
+   ``min_coverage`` (:mod:`~vocablens.annotate.relations`). Otherwise the list has no concept,
+   the honest answer for most early-layer vectors.
 4. **Polysemantic**: the groups the label explains are set aside and the best candidate of the
    rest is found the same way. The vector is polysemantic when both reach ``group_coverage`` and
    ``min_words``, and they are unrelated: no synset above both has ``IC >= related_ic``, a word
@@ -37,7 +42,6 @@ How a list is read (:meth:`ConceptLabeler.label`):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -48,10 +52,24 @@ from vocablens.annotate.analysis import (
     analyse_token,
     form_name,
 )
+from vocablens.annotate.concepts import find_pair, head_candidate, strong
+from vocablens.annotate.groups import Group, families, list_pos, support_of
 from vocablens.annotate.ic import information_content
+from vocablens.annotate.label_types import (
+    CLOSED,
+    CODE,
+    LEXICAL,
+    MEANING,
+    NO_LABEL,
+    NUMBER,
+    Candidate,
+    Concept,
+    Label,
+)
+from vocablens.annotate.relations import Relations
 from vocablens.annotate.result import FORM, NO_LABEL_KIND, SEMANTIC
 from vocablens.annotate.wordnet import Lexicon
-from vocablens.annotate.words import CLOSED_CLASSES
+from vocablens.annotate.words import CLOSED_CLASSES, MEANING_CLASSES
 
 #: Synsets too general to be a concept whatever their information content.
 _GENERAL_SYNSETS_TEXT = """
@@ -71,126 +89,14 @@ _GENERAL_SYNSETS_TEXT = """
     fluid.n.01 body.n.01 equipment.n.01 system.n.01
 """
 GENERAL_SYNSETS = frozenset(_GENERAL_SYNSETS_TEXT.split())
-#: The pseudo-synset of the "number" concept (digits, number words, ordinals).
-NUMBER = "number"
-#: Pseudo-synset of code identifiers ("programming code").
-CODE = "code"
-#: Prefix of a closed-class category's pseudo-synset ("closed:personal pronoun").
-CLOSED = "closed:"
-#: Prefix of a word family's pseudo-synset ("family:thank").
-LEXICAL = "family:"
+#: The specificity of a meaning class: above the closed classes it refines.
+MEANING_IC = 0.8
 #: The specificity of the pseudo-synsets (about WordNet's ``number.n.02``).
 NUMBER_IC = 0.55
 #: The specificity of an adjective cluster (WordNet has no adjective hierarchy to count).
 ADJECTIVE_IC = 0.55
 #: The specificity of a supersense (``noun.feeling``): below any synset specific enough.
 SUPERSENSE_IC = 0.3
-
-
-@dataclass(frozen=True)
-class Concept:
-    """One semantic group of a token list.
-
-    Attributes:
-        label: readable name (``"day of the week"``, ``"number"``).
-        synset: the WordNet synset (``"day_of_the_week.n.01"``); None for "number".
-        supersense: its lexicographer file (``"noun.time"``); ``"number"`` for numbers.
-        coverage: rank-weighted share of the list it explains (0..1).
-        n_words: how many variant groups it explains.
-        explained: the tokens it explains, in input order.
-        score: ``coverage * IC ** specificity_power``.
-    """
-
-    label: str
-    synset: str | None
-    supersense: str | None
-    coverage: float
-    n_words: int
-    explained: tuple[str, ...]
-    score: float
-
-
-@dataclass(frozen=True)
-class Label:
-    """The meaning and form of a token list (see the module docstring).
-
-    Attributes:
-        label: the headline label (the confident semantic label, else the form description,
-            else the best unconfident semantic candidate); ``""`` when nothing fits.
-        kind: ``"semantic"``, ``"form"`` or ``"none"`` (the kind of ``label``).
-        supersense: the semantic label's WordNet lexicographer file (None for form labels).
-        synset: the semantic label's synset name or None.
-        coverage: the rank-weighted share of the list ``label`` explains (0..1).
-        explained: the tokens it explains, in input order.
-        score: the semantic label's score (0 for form labels).
-        confident: ``label`` is confident (semantic: coverage and words enough; form: its share).
-        n_tokens: how many tokens were read.
-        form: the form description (``"plural nouns"``), ``""`` when no form dominates.
-        form_coverage: the rank-weighted share of the tokens of the best form class.
-        groups: the semantic groups found (best first): one, or two for a polysemantic list.
-        polysemantic: two unrelated semantic groups, each a weak concept of its own.
-    """
-
-    label: str
-    kind: str
-    supersense: str | None
-    synset: str | None
-    coverage: float
-    explained: tuple[str, ...]
-    score: float
-    confident: bool
-    n_tokens: int
-    form: str = ""
-    form_coverage: float = 0.0
-    groups: tuple[Concept, ...] = field(default=(), compare=False)
-    polysemantic: bool = False
-
-    @property
-    def semantic(self) -> bool:
-        """Whether the headline label is a confident semantic label."""
-        return self.confident and self.kind == SEMANTIC
-
-    def as_dict(self) -> dict[str, object]:
-        """The fields as a flat dict (``explained`` '|'-joined, groups as their labels)."""
-        return {
-            "label": self.label,
-            "label_kind": self.kind,
-            "supersense": self.supersense,
-            "synset": self.synset,
-            "coverage": self.coverage,
-            "explained_tokens": "|".join(self.explained),
-            "label_score": self.score,
-            "confident": self.confident,
-            "form": self.form,
-            "form_coverage": self.form_coverage,
-            "polysemantic": self.polysemantic,
-            "cluster_labels": "|".join(g.label for g in self.groups),
-        }
-
-
-NO_LABEL = Label("", NO_LABEL_KIND, None, None, 0.0, (), 0.0, False, 0)
-
-
-@dataclass
-class _Group:
-    """Variant tokens of one word (a family): their summed weight and a word's analysis."""
-
-    weight: float
-    analysis: TokenAnalysis
-    members: list[int]
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    """A candidate concept: coverage, distinct words, explained token indices, score."""
-
-    name: str
-    coverage: float
-    n_words: int
-    n_tokens: int
-    explained_idx: tuple[int, ...]
-    score: float
-    concept: Concept
 
 
 class ConceptLabeler:
@@ -216,10 +122,15 @@ class ConceptLabeler:
             ``noun.feeling``); a high value lets coarse topics beat specific synsets.
         closed_pair_coverage: coverage a closed-class or number group needs to be one of a
             polysemantic list's two groups (None: ``group_coverage`` as for any group).
+        head_tokens: when no synset, number or word family is a concept, a head word and the
+            words directly related to it (:mod:`~vocablens.annotate.relations`) that explain at
+            least this many tokens and cover ``min_coverage`` are one (None: never).
+        min_head_variants: tokens (variants) the head word itself needs in the list.
         wordnet_path: a WordNet directory (None: search; see :mod:`~vocablens.annotate.wordnet`).
 
     Attributes:
         lexicon_: the cached WordNet look-ups (after :meth:`fit`).
+        relations_: the cached near words of head-word candidates (after :meth:`fit`).
         n_vocabulary_: how many vocabulary tokens were pre-analysed by :meth:`fit`.
     """
 
@@ -238,6 +149,8 @@ class ConceptLabeler:
         pair_coverage: float | None = 0.2,
         supersense_ic: float = SUPERSENSE_IC,
         closed_pair_coverage: float | None = 0.15,
+        head_tokens: int | None = 5,
+        min_head_variants: int = 2,
         wordnet_path: str | None = None,
     ):
         self.min_coverage = min_coverage
@@ -253,6 +166,8 @@ class ConceptLabeler:
         self.pair_coverage = pair_coverage
         self.supersense_ic = supersense_ic
         self.closed_pair_coverage = closed_pair_coverage
+        self.head_tokens = head_tokens
+        self.min_head_variants = min_head_variants
         self.wordnet_path = wordnet_path
 
     # ----- fitting ---------------------------------------------------------------------------
@@ -269,6 +184,7 @@ class ConceptLabeler:
         self.lexicon_ = Lexicon(path=self.wordnet_path)
         wn = self.lexicon_.wn
         self._ic_by_offset = {pos: information_content(wn, pos) for pos in ("n", "v")}
+        self.relations_ = Relations(wn)
         self._analysis_cache: dict[str, TokenAnalysis] = {}
         self._ic_cache: dict[str, float] = {}
         n = 0
@@ -297,7 +213,9 @@ class ConceptLabeler:
         """Intrinsic information content of a synset (0 = root, 1 = leaf; "number": fixed)."""
         hit = self._ic_cache.get(synset)
         if hit is None:
-            if synset in (NUMBER, CODE) or synset.startswith((CLOSED, LEXICAL)):
+            if synset.startswith(MEANING):
+                hit = MEANING_IC
+            elif synset in (NUMBER, CODE) or synset.startswith((CLOSED, LEXICAL)):
                 hit = NUMBER_IC
             elif synset.startswith(SUPERSENSE):
                 hit = self.supersense_ic
@@ -326,26 +244,30 @@ class ConceptLabeler:
             return NO_LABEL
         analyses = [self.analyse(t) for t in tokens]
         weights = [1.0 / (1.0 + r / self.rank_scale) for r in range(len(tokens))]
-        families = self._families(analyses, weights)
+        groups = families(analyses, weights)
         total = sum(weights)
-        pos = self._list_pos(families)
-        ranked = self._candidates(families, analyses, weights, pos, total, tokens)
-        first = next((c for c in ranked if self._strong(c, self.min_coverage)), None)
-        pair = self._pair(ranked, first, analyses)
+        pos = list_pos(groups)
+        ranked = self._candidates(groups, analyses, weights, pos, total, tokens)
+        first = next((c for c in ranked if strong(self, c, self.min_coverage)), None)
+        pair = find_pair(self, ranked, first, analyses, groups, total, tokens)
         if first is None and pair is not None and self.pair_coverage is not None:
             if pair[0].coverage + pair[1].coverage >= self.pair_coverage:
                 first = pair[0]  # two groups, each a concept on its own: a polysemantic list
             else:
                 pair = None
+        if first is None:
+            first = head_candidate(
+                self, groups, total, tokens, self.min_coverage
+            )  # a word + related words
         form, form_cov = self._form(analyses, weights)
         poly = first is not None and pair is not None
         second = pair[1] if pair is not None else None
         if first is not None:
-            groups = (first.concept, second.concept) if poly and second else (first.concept,)
+            found = (first.concept, second.concept) if poly and second else (first.concept,)
             top = first.concept
             return Label(top.label, SEMANTIC, top.supersense, top.synset, top.coverage,
                          top.explained, top.score, True, len(tokens), form, form_cov,
-                         groups, poly)  # fmt: skip
+                         found, poly)  # fmt: skip
         if form:
             return Label(form, FORM, None, None, form_cov, (), 0.0, True, len(tokens), form,
                          form_cov, (), False)  # fmt: skip
@@ -357,131 +279,31 @@ class ConceptLabeler:
         return Label("", NO_LABEL_KIND, None, None, 0.0, (), 0.0, False, len(tokens), form,
                      form_cov, (), False)  # fmt: skip
 
-    def _pair(
-        self,
-        ranked: Sequence[_Candidate],
-        first: _Candidate | None,
-        analyses: Sequence[TokenAnalysis],
-    ) -> tuple[_Candidate, _Candidate] | None:
-        """Two unrelated groups that each reach ``group_coverage`` (``first`` leads if given)."""
-        lead = first or next((c for c in ranked if self._strong(c, self.group_coverage)), None)
-        if lead is None or not self._strong(lead, self.group_coverage):
-            return None
-        used = set(lead.explained_idx)
-        rest = [c for c in ranked if c is not lead and not used & set(c.explained_idx)]
-        second = next((c for c in rest if self._strong(c, self.group_coverage)), None)
-        if second is None:
-            return None
-        if self._closed(lead.name) and self._closed(second.name):
-            return None
-        if self.closed_pair_coverage is not None and any(
-            (c.name == NUMBER or self._closed(c.name)) and c.coverage < self.closed_pair_coverage
-            for c in (lead, second)
-        ):
-            return None  # a few function words or numbers beside a topic are not a second meaning
-        if self.related(lead.name, second.name):
-            return None
-        if self._reaches(lead, second.name, analyses) or self._reaches(second, lead.name, analyses):
-            return None
-        return lead, second
-
-    @staticmethod
-    def _reaches(c: _Candidate, name: str, analyses: Sequence[TokenAnalysis]) -> bool:
-        """Whether a word family's tokens have a sense under ``name`` (``ages``: time period)."""
-        if not c.name.startswith(LEXICAL):
-            return False
-        return any(
-            name in support for i in c.explained_idx for support in analyses[i].support.values()
-        )
-
-    @staticmethod
-    def _closed(name: str) -> bool:
-        """A closed-class group: two of them split a list by form (function words), not meaning."""
-        return name.startswith(CLOSED)
-
-    def _strong(self, c: _Candidate, coverage: float) -> bool:
-        """A candidate that is a concept: enough coverage and enough distinct words."""
-        if c.coverage < coverage:
-            return False
-        if c.name.startswith(LEXICAL):
-            return c.n_tokens >= self.min_family
-        if c.n_words >= self.min_words:
-            return True
-        return self.min_tokens is not None and c.n_words >= 2 and c.n_tokens >= self.min_tokens
-
-    def _families(
-        self, analyses: Sequence[TokenAnalysis], weights: Sequence[float]
-    ) -> list[_Group]:
-        """Merge variants: same key, or a key that extends another (``particip``, ``participate``)."""
-        by_key: dict[str, _Group] = {}
-        families: list[_Group] = []
-        for i, (a, w) in enumerate(zip(analyses, weights, strict=True)):
-            key = a.key if (a.word or a.number or (a.token.is_alpha and len(a.key) >= 4)) else ""
-            hit = by_key.get(key) if key else None
-            if hit is None and key and len(key) >= 5:
-                hit = next((g for k, g in by_key.items() if len(k) >= 4 and
-                            (key.startswith(k) or k.startswith(key))), None)  # fmt: skip
-            if hit is not None:
-                hit.members.append(i)
-                hit.weight += w
-                if not hit.analysis.word and a.word:
-                    hit.analysis = a
-                if key:
-                    by_key.setdefault(key, hit)
-                continue
-            group = _Group(w, a, [i])
-            if key:
-                by_key[key] = group
-            families.append(group)
-        return families
-
-    @staticmethod
-    def _list_pos(groups: Sequence[_Group]) -> str:
-        """The part of speech (``n``, ``v``, ``a``) most of the list's words are used as.
-
-        Weighted by the groups' weights and each word's tagged uses; nouns win ties.
-        """
-        mass = {"n": 0.0, "v": 0.0, "a": 0.0}
-        for g in groups:
-            for p, share in g.analysis.pos_share.items():
-                mass[p] += g.weight * share
-        if mass["n"] >= mass["v"] and mass["n"] >= mass["a"]:
-            return "n"
-        return "v" if mass["v"] >= mass["a"] else "a"
-
-    @staticmethod
-    def _support_of(group: _Group, pos: str) -> dict[str, float]:
-        """The synsets a group supports, in the list's part of speech where it has one."""
-        support = group.analysis.support
-        if pos == "a":  # an adjective list: adjective clusters, and nouns' own senses
-            merged = dict(support.get("n") or support.get("v") or {})
-            for name, w in (support.get("a") or {}).items():
-                merged[name] = max(w, merged.get(name, 0.0))
-            return merged
-        return support.get(pos) or support.get("v" if pos == "n" else "n") or support.get("a") or {}
-
     def _candidates(
         self,
-        families: Sequence[_Group],
+        groups: Sequence[Group],
         analyses: Sequence[TokenAnalysis],
         weights: Sequence[float],
         pos: str,
         total: float,
         tokens: Sequence[str],
-    ) -> list[_Candidate]:
+    ) -> list[Candidate]:
         """Every candidate concept of the list, best score first."""
         mass: dict[str, float] = {}
         members: dict[str, list[int]] = {}
         words: dict[str, int] = {}
 
-        def add(name: str, g: _Group, w: float) -> None:
+        def add(name: str, g: Group, w: float) -> None:
             mass[name] = mass.get(name, 0.0) + g.weight * w
             if w >= 0.5:
                 members.setdefault(name, []).extend(g.members)
                 words[name] = words.get(name, 0) + 1
 
-        for g in families:
+        for g in groups:
             a = g.analysis
+            for name, members_of in MEANING_CLASSES.items():
+                if a.word and (a.key in members_of or a.token.lower in members_of):
+                    add(MEANING + name, g, 1.0)
             if a.number:
                 add(NUMBER, g, 1.0)
             elif a.function:
@@ -489,7 +311,7 @@ class ConceptLabeler:
                     if a.key in closed:
                         add(CLOSED + name, g, 1.0)
             else:
-                for name, w in self._support_of(g, pos).items():
+                for name, w in support_of(g, pos).items():
                     add(name, g, w)
             words_in = [i for i in g.members if analyses[i].word]
             if len(g.members) >= 2 and words_in:
@@ -499,7 +321,7 @@ class ConceptLabeler:
             mass[CODE] = sum(weights[i] for i in code)
             members[CODE] = code
             words[CODE] = len(code)
-        out: list[_Candidate] = []
+        out: list[Candidate] = []
         power = self.specificity_power
         for name, m in mass.items():
             if words.get(name, 0) < 1 or name in GENERAL_SYNSETS:
@@ -513,7 +335,7 @@ class ConceptLabeler:
             coverage = m / total
             score = coverage * spec**power
             concept = self._concept(name, coverage, words[name], idx, tokens, score)
-            out.append(_Candidate(name, coverage, words[name], len(idx), idx, score, concept))
+            out.append(Candidate(name, coverage, words[name], len(idx), idx, score, concept))
         out.sort(key=lambda c: (-c.score, c.name))
         return out
 
@@ -529,6 +351,9 @@ class ConceptLabeler:
         if name.startswith(CLOSED):
             label = name[len(CLOSED) :]
             return Concept(label, None, "closed class", coverage, n_words, explained, score)
+        if name.startswith(MEANING):
+            label = name[len(MEANING) :]
+            return Concept(label, None, "meaning class", coverage, n_words, explained, score)
         if name.startswith(LEXICAL):
             label = name[len(LEXICAL) :]
             return Concept(label, None, "word family", coverage, n_words, explained, score)

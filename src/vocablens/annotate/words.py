@@ -94,3 +94,29 @@ _CLOSED_CLASSES_TEXT = {
         done hath aren weren isn wasn don doesn didn haven hasn hadn""",
 }
 CLOSED_CLASSES = {name: frozenset(words.split()) for name, words in _CLOSED_CLASSES_TEXT.items()}
+
+#: What connectives and sentence adverbs *mean* (the top senses of the Penn Discourse Treebank's
+#: connective hierarchy: temporal, comparison, contingency, expansion) and a few adverb classes
+#: of the same kind (frequency, possibility, spatial position). Unlike :data:`CLOSED_CLASSES`
+#: these are semantic labels: ``before, after, during, until`` are "time order" whatever their
+#: part of speech. Keys are variant keys (base forms: ``higher`` -> ``high``).
+_MEANING_CLASSES_TEXT = {
+    "time order": """before after during while when whenever since until till once then later
+        earlier afterwards afterward previously subsequently meanwhile following prior eventually
+        finally initially formerly beforehand soon""",
+    "addition": """also likewise similarly besides moreover furthermore additionally too plus
+        again further""",
+    "contrast": """but however although though whereas yet still nevertheless nonetheless
+        instead rather conversely despite regardless anyway""",
+    "alternative": """or otherwise alternatively either neither nor else instead""",
+    "cause and condition": """because since therefore thus hence consequently so accordingly
+        if unless provided whether""",
+    "frequency": """usually normally typically often always never sometimes rarely seldom
+        frequently occasionally generally commonly regularly routinely habitually constantly
+        oftentimes""",
+    "possibility": """perhaps maybe possibly probably likely unlikely presumably apparently
+        seemingly might may could possible probable certainly doubtless surely""",
+    "spatial position": """above below under over beneath underneath high low top bottom upper
+        lower inside outside between within beyond behind beside near""",
+}
+MEANING_CLASSES = {name: frozenset(words.split()) for name, words in _MEANING_CLASSES_TEXT.items()}

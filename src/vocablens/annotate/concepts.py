@@ -1,0 +1,117 @@
+"""How candidates become concepts: the strength test, head words, and the polysemantic pair.
+
+Functions of a fitted :class:`~vocablens.annotate.labeler.ConceptLabeler` (``lab``), whose
+parameters they read; see its module docstring for the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from vocablens.annotate.analysis import TokenAnalysis
+from vocablens.annotate.groups import Group
+from vocablens.annotate.label_types import (
+    CLOSED,
+    HEAD,
+    LEXICAL,
+    MEANING,
+    NUMBER,
+    Candidate,
+    Concept,
+)
+
+if TYPE_CHECKING:
+    from vocablens.annotate.labeler import ConceptLabeler
+
+
+def find_pair(
+    lab: ConceptLabeler,
+    ranked: Sequence[Candidate],
+    first: Candidate | None,
+    analyses: Sequence[TokenAnalysis],
+    groups: Sequence[Group],
+    total: float,
+    tokens: Sequence[str],
+) -> tuple[Candidate, Candidate] | None:
+    """Two unrelated groups that each reach ``group_coverage`` (``first`` leads if given).
+
+    The second may be a head word (:func:`head_candidate`) over the groups the lead leaves.
+    """
+    lead = first or next((c for c in ranked if strong(lab, c, lab.group_coverage)), None)
+    if lead is None or not strong(lab, lead, lab.group_coverage):
+        return None
+    used = set(lead.explained_idx)
+    rest = [c for c in ranked if c is not lead and not used & set(c.explained_idx)]
+    second = next((c for c in rest if strong(lab, c, lab.group_coverage)), None)
+    if second is None:
+        second = head_candidate(lab, groups, total, tokens, lab.group_coverage, frozenset(used))
+    if second is None:
+        return None
+    if is_closed(lead.name) and is_closed(second.name):
+        return None
+    if lab.closed_pair_coverage is not None and any(
+        (c.name == NUMBER or is_closed(c.name)) and c.coverage < lab.closed_pair_coverage
+        for c in (lead, second)
+    ):
+        return None  # a few function words or numbers beside a topic are not a second meaning
+    if (first is not None and lab.closed_pair_coverage is not None
+            and lead.name.startswith((CLOSED, MEANING)) and second.n_words == 1 and second.coverage < lab.closed_pair_coverage):  # fmt: skip
+        return None  # a word's variants beside function words: the form of a phrase
+    if lab.related(lead.name, second.name):
+        return None
+    if reaches(lead, second.name, analyses) or reaches(second, lead.name, analyses):
+        return None
+    return lead, second
+
+
+def reaches(c: Candidate, name: str, analyses: Sequence[TokenAnalysis]) -> bool:
+    """Whether a word family's tokens have a sense under ``name`` (``ages``: time period)."""
+    if not c.name.startswith(LEXICAL):
+        return False
+    return any(name in support for i in c.explained_idx for support in analyses[i].support.values())
+
+
+def is_closed(name: str) -> bool:
+    """A closed-class group: two of them split a list by form (function words), not meaning."""
+    return name.startswith(CLOSED)
+
+
+def strong(lab: ConceptLabeler, c: Candidate, coverage: float) -> bool:
+    """A candidate that is a concept: enough coverage and enough distinct words."""
+    if c.coverage < coverage:
+        return False
+    if c.name.startswith(LEXICAL):
+        return c.n_tokens >= lab.min_family
+    if c.n_words >= lab.min_words:
+        return True
+    return lab.min_tokens is not None and c.n_words >= 2 and c.n_tokens >= lab.min_tokens
+
+
+def head_candidate(
+    lab: ConceptLabeler, groups: Sequence[Group], total: float, tokens: Sequence[str], min_coverage: float,
+    skip: frozenset[int] = frozenset(),
+) -> Candidate | None:  # fmt: skip
+    """The best strong head candidate (:mod:`~vocablens.annotate.relations`), or None.
+
+    Groups with a token in ``skip`` take no part (another concept explains them).
+    """
+    if lab.head_tokens is None:
+        return None
+    words = [lab.relations_.base(g.analysis.token.lower) if g.analysis.word
+             and not (g.analysis.function or g.analysis.number or skip & set(g.members))
+             else None for g in groups]  # fmt: skip
+    best: Candidate | None = None
+    for head in lab.relations_.heads(words):
+        members = sorted(i for k in head.groups for i in groups[k].members)
+        coverage = sum(groups[k].weight for k in head.groups) / total
+        if (coverage < min_coverage or len(members) < lab.head_tokens
+                or len(groups[head.groups[0]].members) < lab.min_head_variants):  # fmt: skip
+            continue
+        if best is None or coverage > best.coverage:
+            idx = tuple(members)
+            concept = Concept(head.word, None, "related words", coverage, len(head.groups),
+                              tuple(tokens[i] for i in idx), coverage)  # fmt: skip
+            best = Candidate(HEAD + head.word, coverage, len(head.groups), len(idx), idx,
+                              coverage, concept)  # fmt: skip
+    return best

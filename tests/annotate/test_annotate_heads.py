@@ -1,0 +1,65 @@
+"""Head words and meaning classes: concepts no single synset holds (annotate/relations.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from vocablens.annotate import ConceptLabeler
+from vocablens.annotate.relations import Relations
+from vocablens.annotate.wordnet import open_wordnet
+
+NOISE = [" Organ", " shaken", " vent", "hum", " storm", " sample", "len", " fan", " US", " rock"]
+
+
+@pytest.fixture(scope="module")
+def labeler():
+    return ConceptLabeler().fit()
+
+
+def test_direct_relations_from_wordnet():
+    rel = Relations(open_wordnet())
+    assert rel.base("older") in ("old", "older")
+    assert rel.related("old", "elderly")  # elderly: "advanced in years; (euphemistic for 'old')"
+    assert rel.related("speed", "fast")  # an attribute and its adjective
+    assert rel.related("explain", "explanation")  # a derivation
+    assert not rel.related("old", "banana")
+    heads = rel.heads(["old", "elderly", None, "banana"])
+    assert [(h.word, h.groups) for h in heads if h.word == "old"] == [("old", (0, 1))]
+
+
+#: SmolLM2 layer 13, neuron 104, sign +1, cosine top-30 (tests/data/judged/): "speed".
+SPEED = [" and", "O", " speed", "P", " search", "S", "H", "B", " Av", "speed", " slow", "T", " keep",
+         " O", " we", "R", " B", " Fl", " break", " just", "N", "in", " spread", "L", " fast", " H",
+         "1", "A", " re", " move"]  # fmt: skip
+
+
+def test_head_word_and_its_related_words_are_a_concept(labeler):
+    label = labeler.label(SPEED)  # no synset holds speed, slow, fast and move
+    assert label.semantic and label.supersense == "related words"
+    assert label.label == "speed"
+    assert set(label.explained) == {" speed", "speed", " slow", " fast", " move"}
+
+
+def test_head_words_need_variants_and_tokens(labeler):
+    one_each = [" elderly", " banana", *NOISE, " old", " piano", " river", " cloud"]
+    assert not labeler.label(one_each).semantic  # the head has one variant: no concept
+    off = ConceptLabeler(head_tokens=None).fit()
+    assert not off.label(SPEED).semantic
+    strict = ConceptLabeler(head_tokens=6).fit()
+    assert not strict.label(SPEED).semantic  # five tokens explained
+
+
+def test_meaning_classes_refine_closed_classes(labeler):
+    tokens = [" before", " after", " during", "Before", " until", " After", *NOISE]
+    label = labeler.label(tokens)
+    assert label.semantic and label.label == "time order"
+    hedges = [" perhaps", "Perhaps", " maybe", " likely", " probably", " possibly", *NOISE]
+    assert labeler.label(hedges).label == "possibility"
+    freq = [" usually", "Usually", " normally", " typically", " often", *NOISE]
+    assert labeler.label(freq).label == "frequency"
+
+
+def test_function_words_beside_a_word_are_not_two_meanings(labeler):
+    tokens = [" from", " From", "from", " into", " across", " start", " Start", *NOISE]
+    label = labeler.label(tokens)
+    assert label.semantic and not label.polysemantic
