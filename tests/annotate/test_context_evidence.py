@@ -101,8 +101,11 @@ def test_agreement_is_a_brute_force_count(world, annotated):
     checked = 0
     for row in annotated.itertuples():
         key = (row.layer, row.expert, row.index, row.sign)
-        mine = contexts[(contexts["layer"] == row.layer) & (contexts["index"] == row.index)
-                        & (contexts["sign"] == row.sign)]  # fmt: skip  (the value's own sign)
+        mine = contexts[
+            (contexts["layer"] == row.layer)
+            & (contexts["index"] == row.index)
+            & (contexts["sign"] == row.sign)
+        ]  # the value's own sign: +v with the positive contexts, -v with the negative
         nexts = [int(t) for t in mine["next_token_id"] if t >= 0]
         if not nexts:
             assert pd.isna(row.context_agreement)

@@ -96,7 +96,9 @@ def open_context_run(source: Any) -> ContextRun:
     else:
         folder = Path(os.fspath(source))
         if not folder.is_dir():
-            raise ResultFileError(f"activations {folder} is not a folder of `vocablens activations`")
+            raise ResultFileError(
+                f"activations {folder} is not a folder of `vocablens activations`"
+            )
         acts = read_activations(folder)
     layers = acts.manifest.get("options", {}).get("layers")
     if not isinstance(layers, list):
@@ -242,7 +244,9 @@ def context_evidence(
         InputError: a bad ``tokens``, ``k`` or ``min_support``.
     """
     if tokens not in CONTEXT_TOKENS:
-        raise InputError(f"context tokens must be one of {', '.join(CONTEXT_TOKENS)}, got {tokens!r}")
+        raise InputError(
+            f"context tokens must be one of {', '.join(CONTEXT_TOKENS)}, got {tokens!r}"
+        )
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise InputError(f"the agreement's top-k must be a positive integer, got {k!r}")
     if not 0.0 <= float(min_support) <= 1.0:

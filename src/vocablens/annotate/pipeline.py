@@ -274,7 +274,9 @@ def _context_run(activations: Any, frame: pd.DataFrame, manifest: dict, tokens: 
     from vocablens.annotate.context_evidence import CONTEXT_TOKENS, check_run, open_context_run
 
     if tokens not in CONTEXT_TOKENS:
-        raise InputError(f"context tokens must be one of {', '.join(CONTEXT_TOKENS)}, got {tokens!r}")
+        raise InputError(
+            f"context tokens must be one of {', '.join(CONTEXT_TOKENS)}, got {tokens!r}"
+        )
     if isinstance(agree_k, bool) or not isinstance(agree_k, int) or agree_k < 1:
         raise InputError(f"the agreement's top-k must be a positive integer, got {agree_k!r}")
     if "token_id" not in frame.columns:
