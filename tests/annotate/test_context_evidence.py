@@ -168,3 +168,11 @@ def test_bad_activations_exit_2_and_write_nothing(world, case, tmp_path):
     error = InputError if case in ("foreign", "layers") else ResultFileError
     with pytest.raises(error):
         annotate_projections(world["proj"], activations=source)
+
+
+def test_a_layer_file_is_checked_against_its_folder_manifest(world):
+    layer_file = world["proj"] / "layer_000.parquet"
+    with pytest.raises(InputError, match="activations of"):
+        annotate_projections(layer_file, activations=world["foreign"])
+    with pytest.raises(InputError, match="context tokens"):
+        annotate_projections(layer_file, activations=world["acts"], context_tokens="prefix")

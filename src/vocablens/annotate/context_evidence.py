@@ -20,8 +20,9 @@ value vector from its top tokens. :func:`context_evidence` puts the two side by 
   other label (numbers, closed classes, code, word families, form labels) the words of the
   tokens the label explains (and, for numbers, digits). A token matches after lower-casing and
   dropping a leading space and edge punctuation, or through its WordNet base form.
-* ``context_support``: ``context_support_share >= min_support`` for a *semantic* token-list
-  label (a label explained by where the neuron fires); false for form labels and empty ones.
+* ``context_support``: ``context_support_share >= min_support`` (0.1) for a confident semantic
+  token-list label (a label explained by where the neuron fires); false for unconfident, form
+  and empty labels.
 
 **Signs.** The value row of sign +1 (the tokens ``v`` promotes) is paired with the neuron's
 contexts of sign +1 (its largest positive coefficients, where the layer adds ``+v``), the row
@@ -109,15 +110,16 @@ def open_context_run(source: Any) -> ContextRun:
 def check_run(run: ContextRun, projections_manifest: dict[str, Any], layers: Sequence[int]) -> None:
     """Refuse a run of another model, or one that lacks layers the annotation needs.
 
-    The model is compared by name and model card (family, sizes, vocabulary) when the
-    projections have a manifest; a bare DataFrame of projections has none to compare.
+    The model is compared by name (a model folder also by its resolved path) and model card
+    (family, sizes, vocabulary) when the projections have a manifest; a bare DataFrame of
+    projections has none to compare.
 
     Raises:
         InputError: another model, or missing layers (one line naming them).
     """
     where = run.folder if run.folder is not None else "the activations"
     theirs, ours = run.manifest, projections_manifest
-    if ours.get("model") is not None and theirs.get("model") != ours.get("model"):
+    if ours.get("model") is not None and not _same_model(theirs.get("model"), ours.get("model")):
         raise InputError(f"{where} holds activations of {theirs.get('model')!r}, the projections "
                          f"are of {ours.get('model')!r}: run `vocablens activations` on that model")  # fmt: skip
     card_a, card_b = theirs.get("model_card"), ours.get("model_card")
@@ -132,6 +134,16 @@ def check_run(run: ContextRun, projections_manifest: dict[str, Any], layers: Seq
         raise InputError(f"{where} holds no activations of layer{'s' if len(missing) > 1 else ''} "
                          f"{shown}: run `vocablens activations` with --layers {shown}, or "
                          "annotate only the layers it has")  # fmt: skip
+
+
+def _same_model(a: Any, b: Any) -> bool:
+    """Two manifests' model names: equal, or two spellings of one model folder."""
+    if a == b:
+        return True
+    if not isinstance(a, str) or not isinstance(b, str):
+        return False
+    pa, pb = Path(a), Path(b)
+    return pa.exists() and pb.exists() and pa.resolve() == pb.resolve()
 
 
 def token_word(token: str) -> str:
@@ -192,6 +204,22 @@ def support_share(tokens: Sequence[str], label: Label, terms: _Terms) -> float:
     return sum(terms.matches(t, words, number) for t in tokens) / len(tokens)
 
 
+def check_options(tokens: str, k: int, min_support: float = DEFAULT_MIN_SUPPORT) -> None:
+    """Check the evidence options (:func:`context_evidence`'s ``tokens``, ``k``, ``min_support``).
+
+    Raises:
+        InputError: a bad value (named in the message).
+    """
+    if tokens not in CONTEXT_TOKENS:
+        raise InputError(
+            f"context tokens must be one of {', '.join(CONTEXT_TOKENS)}, got {tokens!r}"
+        )
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InputError(f"the agreement's top-k must be a positive integer, got {k!r}")
+    if not 0.0 <= float(min_support) <= 1.0:
+        raise InputError(f"min_support must lie in [0, 1], got {min_support!r}")
+
+
 def context_agreement(contexts: pd.DataFrame, values: pd.DataFrame, k: int) -> pd.DataFrame:
     """Per (layer, expert, index, sign): the share of contexts whose next token is in the top-k.
 
@@ -243,14 +271,7 @@ def context_evidence(
     Raises:
         InputError: a bad ``tokens``, ``k`` or ``min_support``.
     """
-    if tokens not in CONTEXT_TOKENS:
-        raise InputError(
-            f"context tokens must be one of {', '.join(CONTEXT_TOKENS)}, got {tokens!r}"
-        )
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise InputError(f"the agreement's top-k must be a positive integer, got {k!r}")
-    if not 0.0 <= float(min_support) <= 1.0:
-        raise InputError(f"min_support must lie in [0, 1], got {min_support!r}")
+    check_options(tokens, k, min_support)
     run = open_context_run(run)
     contexts = run.contexts
     wanted = pd.DataFrame(list(labels), columns=_KEYS)
