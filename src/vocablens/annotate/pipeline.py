@@ -19,6 +19,12 @@ re-projects). The output's ``readout`` column says which readout was read.
 
 Polysemanticity comes from the labeller's semantic groups (WordNet; the ``features`` column is
 ``"wordnet"``); no model is loaded for it.
+
+**Contexts as evidence.** With ``activations`` (a ``vocablens activations`` folder of the same
+model) every ``values`` row also gets where its neuron fires: the Geva et al. agreement, the
+labeller on the trigger tokens, and whether the contexts support the label
+(:mod:`vocablens.annotate.context_evidence`, :data:`~vocablens.annotate.result.EVIDENCE_COLUMNS`).
+``label`` still comes from the value's own tokens.
 """
 
 from __future__ import annotations
@@ -73,6 +79,8 @@ class AnnotateConfig:
         generative_model: the instruction-tuned model for it.
         progress: show a progress bar.
         readout: the projection readout to read labels on (``"cosine"``, ``"raw"``, ``"csls"``).
+        activations: a ``vocablens activations`` folder: add the context evidence columns.
+        context_tokens: which context token the evidence reads: ``"trigger"`` or ``"next"``.
     """
 
     projections: Path
@@ -86,6 +94,8 @@ class AnnotateConfig:
     generative_model: str = "smollm2-135m"
     progress: bool = True
     readout: str = DEFAULT_READOUT
+    activations: Path | None = None
+    context_tokens: str = "trigger"
 
 
 def read_projection_table(source: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -167,6 +177,9 @@ def annotate_projections(
     progress: bool | Callable[[int, int], Any] = False,
     device: Any = None,
     readout: str = DEFAULT_READOUT,
+    activations: Any = None,
+    context_tokens: str = "trigger",
+    agree_k: int = 10,
 ) -> Annotations:
     """Label every vector of a projections table and score its polysemanticity.
 
@@ -184,6 +197,12 @@ def annotate_projections(
             (vectors) after each one, e.g. to drive a caller's own bar.
         device: unused (as ``model``).
         readout: the projection readout to read (see the module docstring).
+        activations: a corpus run of the same model (a ``vocablens activations`` folder or an
+            :class:`~vocablens.activations.files.Activations`): adds the evidence columns
+            (:mod:`vocablens.annotate.context_evidence`) to the ``values`` rows (null elsewhere).
+        context_tokens: ``"trigger"`` (the tokens where the neuron fires) or ``"next"``: the
+            context tokens the evidence labels and matches.
+        agree_k: top value tokens that count for ``context_agreement``.
 
     Returns:
         :class:`~vocablens.annotate.result.Annotations`: one row per (kind, layer, expert, index,
@@ -194,7 +213,8 @@ def annotate_projections(
 
     Raises:
         ResultFileError: unreadable or malformed projections.
-        InputError: bad ``top_k`` or ``layers``, or the projections lack ``readout``.
+        InputError: bad ``top_k`` or ``layers``, the projections lack ``readout``, or the
+            activations are of another model or lack a layer.
     """
     from tqdm.auto import tqdm
 
@@ -209,6 +229,7 @@ def annotate_projections(
     chosen = parse_layers(layers)
     if chosen is not None:
         frame = frame[frame["layer"].isin(chosen)]
+    run = _context_run(activations, frame, manifest, projections, context_tokens, agree_k)
     if detector is None:
         detector = PolysemanticityDetector(labeler=labeler)
     if not hasattr(detector, "labeler_"):
@@ -240,7 +261,52 @@ def annotate_projections(
     out = pd.DataFrame(rows, columns=list(COLUMNS)) if rows else empty_frame()
     if generative:
         out[GENERATIVE_COLUMN] = _suggest(generative, out["top_tokens"].tolist(), bar)
+    if run is not None:
+        out = _with_evidence(out, rows, labels, frame, run, labeler, context_tokens, agree_k)
     return Annotations(out)
+
+
+def _context_run(activations: Any, frame: pd.DataFrame, manifest: dict, source: Any,
+                 tokens: str, agree_k: int) -> Any:  # fmt: skip
+    """The checked corpus run, or None without ``activations`` (fails before any labelling)."""
+    if activations is None:
+        return None
+    from vocablens.annotate.context_evidence import (
+        check_options,
+        check_run,
+        manifest_of,
+        open_context_run,
+    )
+
+    check_options(tokens, agree_k)
+    if "token_id" not in frame.columns:
+        raise InputError("the projections have no token_id column: the context agreement needs it")
+    run = open_context_run(activations)
+    values = frame[frame["kind"] == "values"]
+    manifest = manifest or manifest_of(source)  # a layer file: its folder's manifest
+    check_run(run, manifest, sorted(int(x) for x in values["layer"].unique()))
+    return run
+
+
+def _with_evidence(out: pd.DataFrame, rows: list[dict[str, Any]], labels: list[Label],
+                   frame: pd.DataFrame, run: Any, labeler: ConceptLabeler, tokens: str,
+                   agree_k: int) -> pd.DataFrame:  # fmt: skip
+    """``out`` with the evidence columns: computed for ``values`` rows, null on the others."""
+    from vocablens.annotate.context_evidence import context_evidence
+    from vocablens.annotate.result import EVIDENCE_COLUMNS
+
+    keyed = {(r["layer"], r["expert"], r["index"], r["sign"]): label
+             for r, label in zip(rows, labels, strict=True) if r["kind"] == "values"}  # fmt: skip
+    values = frame[frame["kind"] == "values"]
+    if "expert" not in values.columns:
+        values = values.assign(expert=np.int32(-1))
+    evidence = context_evidence(run, values, keyed, labeler, k=agree_k, tokens=tokens)
+    if not len(evidence):  # no values rows: typed keys, so the merge still lines up
+        evidence = pd.DataFrame({**{k: pd.Series(dtype="int64") for k in KEYS[1:]},
+                                 **{c: pd.Series(dtype="object") for c in EVIDENCE_COLUMNS}})  # fmt: skip
+    evidence = evidence.assign(kind="values")
+    joined = out.merge(evidence, on=list(KEYS), how="left", validate="one_to_one")
+    return joined
 
 
 def select_readout(frame: pd.DataFrame, readout: str, source: Any, manifest: dict) -> pd.DataFrame:
@@ -347,6 +413,8 @@ def annotate_to_file(config: AnnotateConfig) -> Path:
         progress=config.progress,
         device=config.device,
         readout=config.readout,
+        activations=config.activations,
+        context_tokens=config.context_tokens,
     )
     return annotations.write(config.out)
 

@@ -68,18 +68,33 @@ SCHEMA = pa.schema(
 COLUMNS = tuple(SCHEMA.names)
 #: The optional column of ``generative=True``: a label suggested by a chat model (unverified).
 GENERATIVE_COLUMN = "generative_suggestion"
+#: The optional columns of ``activations=``: where each value vector's neuron fires, as evidence
+#: for its label (:mod:`vocablens.annotate.context_evidence`); null on rows of other kinds.
+EVIDENCE_FIELDS = (
+    pa.field("context_agreement", pa.float32()),  # share of top contexts whose next token is top-k
+    pa.field("context_label", pa.string()),  # the labeller on the tokens where the neuron fires
+    pa.field("context_label_kind", pa.string()),  # as label_kind
+    pa.field("context_coverage", pa.float32()),  # as coverage, of the context tokens
+    pa.field("context_confident", pa.bool_()),  # as confident, for context_label
+    pa.field("context_support_share", pa.float32()),  # share of contexts in the label's closure
+    pa.field("context_support", pa.bool_()),  # the contexts support the token-list label
+)
+EVIDENCE_COLUMNS = tuple(f.name for f in EVIDENCE_FIELDS)
 _LISTS = ("explained_tokens", "top_tokens")
 #: Values of the columns a frame from before issue 10 lacks (``conform`` fills them in).
 _DEFAULTS = {"form": "", "form_coverage": 0.0, "readout": "raw"}
 
 
-def _schema(generative: bool) -> pa.Schema:
-    """:data:`SCHEMA`, with :data:`GENERATIVE_COLUMN` appended when ``generative``."""
-    return SCHEMA.append(pa.field(GENERATIVE_COLUMN, pa.string())) if generative else SCHEMA
+def _schema(generative: bool, evidence: bool = False) -> pa.Schema:
+    """:data:`SCHEMA`, + :data:`GENERATIVE_COLUMN` when ``generative``, + the evidence columns."""
+    schema = SCHEMA.append(pa.field(GENERATIVE_COLUMN, pa.string())) if generative else SCHEMA
+    for f in EVIDENCE_FIELDS if evidence else ():
+        schema = schema.append(f)
+    return schema
 
 
 def _schema_of(frame: pd.DataFrame) -> pa.Schema:
-    return _schema(GENERATIVE_COLUMN in frame.columns)
+    return _schema(GENERATIVE_COLUMN in frame.columns, EVIDENCE_COLUMNS[0] in frame.columns)
 
 
 def conform(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,6 +120,11 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     types.update({f.name: "str" for f in _schema_of(frame) if f.type == pa.string()})
     out = frame[wanted].astype(types)  # strings: pandas' str dtype, missing as NaN
     out["sides_polysemantic"] = out["sides_polysemantic"].astype("boolean")
+    if EVIDENCE_COLUMNS[0] in out.columns:  # nullable: rows of other kinds have no evidence
+        for name in ("context_agreement", "context_coverage", "context_support_share"):
+            out[name] = out[name].astype("Float32")
+        for name in ("context_confident", "context_support"):
+            out[name] = out[name].astype("boolean")
     return out.reset_index(drop=True)
 
 
@@ -215,8 +235,10 @@ class Annotations:
             raise ResultFileError(
                 f"cannot read annotations file {path}: {first_line(exc)}"
             ) from exc
-        names = [n for n in table.schema.names if n != GENERATIVE_COLUMN]
-        expected = _schema(GENERATIVE_COLUMN in table.schema.names)
+        optional = {GENERATIVE_COLUMN, *EVIDENCE_COLUMNS}
+        names = [n for n in table.schema.names if n not in optional]
+        expected = _schema(GENERATIVE_COLUMN in table.schema.names,
+                           EVIDENCE_COLUMNS[0] in table.schema.names)  # fmt: skip
         if names != list(COLUMNS) or not table.schema.equals(expected):
             wrong = [f.name for f in expected if f.name not in table.schema.names]
             detail = f"missing {', '.join(wrong)}" if wrong else "other columns or types"

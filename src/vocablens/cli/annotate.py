@@ -20,13 +20,19 @@ from vocablens.cli import options
     show_default=True,
     help="Projection readout to read labels on (raw, cosine, csls).",
 )
+@click.option("--activations", default=None, metavar="DIR",
+              help="A `vocablens activations` folder of the same model: add where each value "
+                   "vector's neuron fires as evidence (context_* columns).")  # fmt: skip
+@click.option("--context-tokens", type=click.Choice(["trigger", "next"]), default="trigger",
+              show_default=True,
+              help="With --activations: label the tokens where the neuron fires, or the next.")  # fmt: skip
 @options.top_k(None)
 @options.device
 @click.option("--generative", is_flag=True, help="Add a generative label suggestion (slow).")
 @click.option("--generative-model", default="smollm2-135m", show_default=True)
 @options.quiet
-def command(projections, out, kinds, layers, model, no_model, readout, top_k, device, generative,
-            generative_model, quiet) -> None:  # fmt: skip
+def command(projections, out, kinds, layers, model, no_model, readout, activations, context_tokens,
+            top_k, device, generative, generative_model, quiet) -> None:  # fmt: skip
     """Label the concept behind every projected vector and flag polysemantic ones.
 
     PROJECTIONS is a folder written by `vocablens project` or one of its Parquet files.
@@ -40,6 +46,7 @@ def command(projections, out, kinds, layers, model, no_model, readout, top_k, de
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
         layers=layers, model="none" if no_model else model, top_k=top_k, device=device,
         generative=generative, generative_model=generative_model, progress=not quiet,
-        readout=readout,
+        readout=readout, activations=Path(activations) if activations else None,
+        context_tokens=context_tokens,
     )  # fmt: skip
     click.echo(f"wrote {annotate_to_file(config)}")
