@@ -89,9 +89,13 @@ def strong(lab: ConceptLabeler, c: Candidate, coverage: float) -> bool:
 
 
 def head_candidate(
-    lab: ConceptLabeler, groups: Sequence[Group], total: float, tokens: Sequence[str], min_coverage: float,
+    lab: ConceptLabeler,
+    groups: Sequence[Group],
+    total: float,
+    tokens: Sequence[str],
+    min_coverage: float,
     skip: frozenset[int] = frozenset(),
-) -> Candidate | None:  # fmt: skip
+) -> Candidate | None:
     """The best strong head candidate (:mod:`~vocablens.annotate.relations`), or None.
 
     Groups with a token in ``skip`` take no part (another concept explains them).
