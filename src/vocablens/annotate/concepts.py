@@ -55,8 +55,8 @@ def find_pair(
         for c in (lead, second)
     ):
         return None  # a few function words or numbers beside a topic are not a second meaning
-    if (first is not None and lab.closed_pair_coverage is not None
-            and lead.name.startswith((CLOSED, MEANING)) and second.n_words == 1 and second.coverage < lab.closed_pair_coverage):  # fmt: skip
+    lone_word = second.n_words == 1 and second.coverage < (lab.closed_pair_coverage or 0.0)
+    if first is not None and lead.name.startswith((CLOSED, MEANING)) and lone_word:
         return None  # a word's variants beside function words: the form of a phrase
     if lab.related(lead.name, second.name):
         return None
