@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import torch
 
 from vocablens.errors import UnsupportedModelError
-from vocablens.model.families import WRITE_PATHS, module_at
+from vocablens.model.sublayers import mlp_down_proj
 from vocablens.model.view import ModelView
 
 #: Called once per hooked layer and forward: ``(layer, coefficients)``, the coefficients
@@ -31,12 +31,13 @@ def down_projection(view: ModelView, layer: int) -> torch.nn.Module:
         UnsupportedModelError: a mixture-of-experts layer (its experts are fused parameters).
     """
     layer = view.check_layer(layer)
-    if view.mlp(layer).moe:
+    down = mlp_down_proj(view, layer)
+    if down is None:
         raise UnsupportedModelError(
             f"neuron activations of mixture of experts layers ({view.family.name}, layer "
             f"{layer}) are not supported yet: their experts are fused parameters"
         )
-    return module_at(view.blocks[layer], WRITE_PATHS[view.family.name][1])
+    return down
 
 
 def check_coefficients(view: ModelView) -> None:
