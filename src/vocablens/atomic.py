@@ -1,7 +1,7 @@
 """Output paths: checked before any work, and files that are never half-written.
 
 Every command that writes checks its target first (:func:`check_file_target`,
-:func:`check_folder_target`), so bad output paths fail in a second with a one-line
+:func:`check_folder_target`, :func:`check_replaceable_folder`), so bad output paths fail in a second with a one-line
 :class:`~vocablens.errors.InputError`, before minutes of computing. Files are then written to a
 temporary name beside the target and renamed over it (:func:`atomic_path`).
 """
@@ -76,6 +76,35 @@ def check_folder_target(target: str | os.PathLike[str]) -> Path:
         raise InputError(f"cannot write the folder {target}: {above} is a file, not a folder")
     if not _writable(above):
         raise InputError(f"cannot write the folder {target}: {above} is not writable")
+    return target
+
+
+def check_replaceable_folder(target: str | os.PathLike[str], marker: str, noun: str) -> Path:
+    """Check that a folder written aside and swapped in whole may replace ``target``; returns it.
+
+    ``target`` may be absent, an empty folder, or a folder this kind of writer made earlier (it
+    holds the file ``marker``); anything else is refused, so no one's folder is ever replaced.
+    The temporary folder is made beside ``target``, so its parent (or the nearest existing
+    ancestor) must be writable (:func:`check_folder_target`).
+
+    Args:
+        target: the folder to write.
+        marker: the name of the file every such folder holds (``.vocablens-report``).
+        noun: what the folder is, for the messages (``report``, ``page``).
+
+    Raises:
+        InputError: ``target`` is a file, a non-empty folder without ``marker``, or its parent
+            cannot be written.
+    """
+    target = Path(target)
+    if target.exists() or target.is_symlink():
+        if not target.is_dir():
+            raise InputError(f"cannot write the {noun} to {target}: it is a file")
+        if any(target.iterdir()) and not (target / marker).is_file():
+            raise InputError(
+                f"refusing to replace {target}: it is not empty and not a vocablens {noun}"
+            )
+    check_folder_target(target.parent)
     return target
 
 

@@ -132,19 +132,17 @@ def test_filters(labeler):
         ann(table, top_k=0, labeler=labeler)
 
 
-def test_folder_uses_the_manifest_model(folder, labeler):
+def test_folder_labels_need_no_model(folder, labeler, tmp_path):
     with single_thread():
         out = ann(folder, labeler=labeler)
-    assert set(out["features"]) == {"wordnet"}  # tiny model's W_E + WordNet
+    assert set(out["features"]) == {"wordnet"}  # WordNet only: no embeddings, no model
     assert _row(out, "values", 0, 0, 1)["label"] == "day of the week"
-    off = ann(folder, labeler=labeler, model=False)
-    assert set(off["features"]) == {"wordnet"}
-    pd.testing.assert_frame_equal(
-        off.drop(columns=["features", "polysemantic", "score", "n_clusters", "cluster_labels",
-                          "sides_polysemantic"]),
-        out.drop(columns=["features", "polysemantic", "score", "n_clusters", "cluster_labels",
-                          "sides_polysemantic"]),
-    )  # fmt: skip
+    for gone in ("model", "device"):  # the options of the embedding-reading labeller are gone
+        with pytest.raises(TypeError, match=gone):
+            ann(folder, labeler=labeler, **{gone: None})
+    for flag in ("--model", "--no-model", "--device"):
+        result = _cli(folder, "--out", tmp_path / "a.parquet", flag, "-q")
+        assert result.exit_code == 2 and f"No such option '{flag}'" in result.output
 
 
 def test_unloadable_manifest_model_falls_back(folder, labeler, caplog):
@@ -208,14 +206,14 @@ def _cli(*args):
 
 def test_cli(folder, tmp_path):
     target = tmp_path / "ann.parquet"
-    result = _cli(folder, "--out", target, "--kinds", "values", "--no-model", "-q")
+    result = _cli(folder, "--out", target, "--kinds", "values", "-q")
     assert result.exit_code == 0, result.output
     assert f"wrote {target}" in result.output
     out = Annotations.read(target).frame
     assert set(out["kind"]) == {"values"} and len(out) == 5
     assert {"layer", "expert", "index", "sign", "label", "supersense", "coverage", "polysemantic", "score",
             "explained_tokens"} <= set(out.columns)  # fmt: skip
-    result = _cli(folder, "--out", target, "--layers", "1", "-k", "5", "--no-model", "-q")
+    result = _cli(folder, "--out", target, "--layers", "1", "-k", "5", "-q")
     assert result.exit_code == 0, result.output
     assert set(pd.read_parquet(target)["layer"]) == {1}
 

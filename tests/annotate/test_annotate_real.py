@@ -62,7 +62,7 @@ def test_real_value_projections(smollm2, labeler):
     frame = project(smollm2, "values", layers=[29], k=30, readouts="cosine").to_pandas()
     frame = frame[frame["index"] < 128]
     start = time.perf_counter()
-    out = annotate_projections(frame, model=smollm2, labeler=labeler).frame
+    out = annotate_projections(frame, labeler=labeler).frame
     elapsed = time.perf_counter() - start
     assert len(out) == 256 and set(out["readout"]) == {"cosine"}
     assert out["sides_polysemantic"].notna().all()

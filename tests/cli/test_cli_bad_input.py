@@ -20,6 +20,8 @@ from tiny_models import tiny_model
 from tiny_tokenizer import save_tiny, tiny_tokenizer
 
 WRITERS = ("lens", "project", "annotate", "report")
+#: The writers that load a model, so take --device (annotate reads tables only).
+MODEL_WRITERS = ("lens", "project", "report")
 FAST_REPORT = ("--no-umap", "--no-annotate", "--no-ov", "-q")
 
 
@@ -55,7 +57,7 @@ def command_args(name: str, model_dir: str, projections: Path, out: str | None) 
     if name == "project":
         return ["project", model_dir, "--what", "values", "-q", "--out", out or "proj"]
     if name == "annotate":
-        return ["annotate", str(projections), "--no-model", "-q", "--out", out or "a.parquet"]
+        return ["annotate", str(projections), "-q", "--out", out or "a.parquet"]
     return ["report", model_dir, *FAST_REPORT, "--out", out or "report"]
 
 
@@ -168,12 +170,13 @@ def test_top_k_is_one_option():
         texts = {str(p.help) for c in main.commands.values() for p in c.params if p.name == name}
         if name != "out":
             assert len(texts) == 1, (name, texts)
-    for name in WRITERS:  # every subcommand that computes takes --device
-        assert "device" in {p.name for p in main.commands[name].params}
+    for name in WRITERS:  # every subcommand that loads a model takes --device, no other
+        params = {p.name for p in main.commands[name].params}
+        assert ("device" in params) is (name in MODEL_WRITERS), name
 
 
 # ----- devices --------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", WRITERS)
+@pytest.mark.parametrize("name", MODEL_WRITERS)
 @pytest.mark.parametrize(
     ("device", "message"),
     [

@@ -8,7 +8,7 @@ import torch
 
 from vocablens import load_model
 from vocablens.explain import explain
-from vocablens.model import components
+from vocablens.model import sublayers
 from vocablens.model.hooks import forward_capture
 
 from tiny_models import FAMILIES, MOE_FAMILIES, tiny_model
@@ -99,19 +99,19 @@ def test_interventions_are_honoured(family_lm):
     last = view.n_layers - 1
     before = explain(lm, PROMPT, 4)
     d_head = view.attention(last).W_O.shape[1]
-    proj = components.attn_out_proj(view, last)
+    proj = sublayers.attn_out_proj(view, last)
     after = _with_hook(lm, proj, _zeroing(0, d_head), 4)
     assert after.layers[last].heads[0] == 0.0 and before.layers[last].heads[0] != 0.0
     assert abs(after.total - after.residual_logit) < TOL
 
-    down = components.mlp_down_proj(view, last)
+    down = sublayers.mlp_down_proj(view, last)
     if down is None:  # MoE: the experts module recomputes its coefficients
         return
     neuron = int(np.argmax(np.abs(before.layers[last].neurons)))
     after = _with_hook(lm, down, _zeroing(neuron, neuron + 1), 4)
     assert after.layers[last].neurons[neuron] == 0.0
     assert abs(after.total - after.residual_logit) < TOL
-    if components.post_norms(view, last)[1] is None:  # nothing but the final norm reads it
+    if sublayers.post_norms(view, last)[1] is None:  # nothing but the final norm reads it
         ratio = before.final_norm_scale / after.final_norm_scale  # d scales with the final norm
         drop = before.residual_logit - after.residual_logit * ratio
         assert abs(drop - before.layers[last].neurons[neuron]) < TOL

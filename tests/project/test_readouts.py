@@ -8,7 +8,8 @@ import torch
 from vocablens import InputError
 from vocablens.model.loading import load_model
 from vocablens.model.untrained import near_duplicate_clusters, untrained_tokens
-from vocablens.project.projector import Projector, project, project_vectors
+from vocablens.project import fused
+from vocablens.project.projector import Projector, layer_tables, project, project_vectors
 from vocablens.project.readouts import parse_readout, parse_readouts
 
 from project_reference import (
@@ -186,3 +187,40 @@ def test_smollm2_untrained_tokens(smollm2):
         assert name in names
     assert 20 <= len(ids) <= 40, len(ids)
     assert not {"the", " the", " of", "."} & names
+
+
+# ----- raw and cosine from one product (project/fused.py) ------------------------------------
+@pytest.mark.parametrize("family", FAMILIES)
+def test_fused_cosine_matches_the_reference(family):
+    model, _ = tiny_model(family, seed=4)
+    result = project(model, "values,keys", k=5, readouts="raw,cosine", block_mb=TINY_BLOCK_MB,
+                     mask_untrained=False)  # fmt: skip
+    alone = project(model, "values,keys", k=5, block_mb=TINY_BLOCK_MB)
+    for kind in {table.kind for table in result.tables}:
+        for (layer, expert), (cos, _, _) in _reference(model, family, kind).items():
+            table = result.table(kind, layer, expert, readout="cosine")
+            for i in range(cos.shape[0]):
+                assert_topk(table.token_ids[i, 0], table.scores[i, 0], cos[i])
+                assert_topk(table.token_ids[i, 1], table.scores[i, 1], cos[i], largest=False)
+            raw = result.table(kind, layer, expert, readout="raw")
+            assert torch.equal(raw.scores, alone.table(kind, layer, expert).scores)
+            assert torch.equal(raw.token_ids, alone.table(kind, layer, expert).token_ids)
+
+
+@pytest.mark.parametrize("family", ["llama", "mixtral"])
+def test_fused_tables_are_the_separate_ones(family, monkeypatch):
+    model, _ = tiny_model(family, seed=2)
+    raw = Projector(model, 4, block_mb=TINY_BLOCK_MB)
+    cos = raw.with_readout("cosine")  # untrained tokens masked: the cosine offsets
+    assert fused.fusable([raw, cos]) and not fused.fusable([cos, raw])
+    assert not fused.fusable([raw.with_readout("raw", mask_untrained=True), cos])
+    one = layer_tables([raw, cos], 1, ["values", "keys"])
+    monkeypatch.setattr(fused, "fusable", lambda projectors: False)
+    two = layer_tables([raw, cos], 1, ["values", "keys"])
+    assert [(t.kind, t.expert, t.readout) for t in one] == [
+        (t.kind, t.expert, t.readout) for t in two
+    ]
+    for a, b in zip(one, two, strict=True):
+        assert torch.equal(a.token_ids, b.token_ids), (a.kind, a.readout)
+        torch.testing.assert_close(a.scores, b.scores, rtol=1e-5, atol=1e-6)
+    assert not bool(torch.isin(one[-1].token_ids, cos.masked).any())

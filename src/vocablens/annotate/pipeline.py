@@ -72,9 +72,7 @@ class AnnotateConfig:
         out: the output Parquet file.
         kinds: vector kinds to annotate (None: all in the table).
         layers: layers to annotate, e.g. ``"0-5,10"`` (None: all).
-        model: a model spec for the embeddings; None: the manifest's model; ``"none"``: no model.
         top_k: read only ranks ``< top_k`` (None: all).
-        device: where to load the model (``"cpu"``, ``"cuda"``, ...; None: the CPU).
         generative: add a generative label suggestion (slow: one generation per vector).
         generative_model: the instruction-tuned model for it.
         progress: show a progress bar.
@@ -87,9 +85,7 @@ class AnnotateConfig:
     out: Path
     kinds: tuple[str, ...] | None = None
     layers: LayerSpec = None
-    model: str | None = None
     top_k: int | None = None
-    device: str | None = None
     generative: bool = False
     generative_model: str = "smollm2-135m"
     progress: bool = True
@@ -169,13 +165,11 @@ def annotate_projections(
     *,
     kinds: Sequence[str] | None = None,
     layers: LayerSpec = None,
-    model: Any = None,
     top_k: int | None = None,
     labeler: ConceptLabeler | None = None,
     detector: PolysemanticityDetector | None = None,
     generative: Any = False,
     progress: bool | Callable[[int, int], Any] = False,
-    device: Any = None,
     readout: str = DEFAULT_READOUT,
     activations: Any = None,
     context_tokens: str = "trigger",
@@ -187,7 +181,6 @@ def annotate_projections(
         projections: a long projections DataFrame, a projections folder or a Parquet file.
         kinds: vector kinds to annotate (None: all; e.g. ``["values"]``).
         layers: layers to annotate: ints or a string like ``"0-5,10"`` (None / ``"all"``: all).
-        model: accepted for compatibility and unused: the labels need no model.
         top_k: read only ranks ``< top_k`` (None: all).
         labeler: a :class:`ConceptLabeler` (fitted or not; None: the detector's, else a default).
         detector: a :class:`PolysemanticityDetector` (None: one sharing ``labeler``).
@@ -195,7 +188,6 @@ def annotate_projections(
             :class:`~vocablens.annotate.generative.GenerativeLabeler`.
         progress: True: show a tqdm progress bar; a callable: called as ``progress(done, total)``
             (vectors) after each one, e.g. to drive a caller's own bar.
-        device: unused (as ``model``).
         readout: the projection readout to read (see the module docstring).
         activations: a corpus run of the same model (a ``vocablens activations`` folder or an
             :class:`~vocablens.activations.files.Activations`): adds the evidence columns
@@ -398,20 +390,14 @@ def annotate_to_file(config: AnnotateConfig) -> Path:
         ResultFileError: unreadable or malformed projections.
         InputError: bad options or an unwritable output (checked before any work).
     """
-    from vocablens.model.devices import resolve_device
-
     check_file_target(config.out)  # fail before minutes of work
-    if config.device is not None:
-        resolve_device(config.device)
     annotations = annotate_projections(
         config.projections,
         kinds=config.kinds,
         layers=config.layers,
-        model=config.model,
         top_k=config.top_k,
         generative=_generative(config),
         progress=config.progress,
-        device=config.device,
         readout=config.readout,
         activations=config.activations,
         context_tokens=config.context_tokens,

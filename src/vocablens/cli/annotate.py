@@ -12,8 +12,6 @@ from vocablens.cli import options
 @options.out("the annotations (a Parquet file)", required=True)
 @click.option("--kinds", default=None, help="Vector kinds, e.g. values,keys_gate (default: all).")
 @options.layers
-@click.option("--model", default=None, help="Accepted for compatibility; labels need no model.")
-@click.option("--no-model", is_flag=True, help="Accepted for compatibility; no model is loaded.")
 @click.option(
     "--readout",
     default="cosine",
@@ -27,12 +25,11 @@ from vocablens.cli import options
               show_default=True,
               help="With --activations: label the tokens where the neuron fires, or the next.")  # fmt: skip
 @options.top_k(None)
-@options.device
 @click.option("--generative", is_flag=True, help="Add a generative label suggestion (slow).")
 @click.option("--generative-model", default="smollm2-135m", show_default=True)
 @options.quiet
-def command(projections, out, kinds, layers, model, no_model, readout, activations, context_tokens,
-            top_k, device, generative, generative_model, quiet) -> None:  # fmt: skip
+def command(projections, out, kinds, layers, readout, activations, context_tokens, top_k,
+            generative, generative_model, quiet) -> None:  # fmt: skip
     """Label the concept behind every projected vector and flag polysemantic ones.
 
     PROJECTIONS is a folder written by `vocablens project` or one of its Parquet files.
@@ -44,7 +41,7 @@ def command(projections, out, kinds, layers, model, no_model, readout, activatio
     config = AnnotateConfig(
         projections=Path(projections), out=Path(out),
         kinds=tuple(k.strip() for k in kinds.split(",") if k.strip()) if kinds else None,
-        layers=layers, model="none" if no_model else model, top_k=top_k, device=device,
+        layers=layers, top_k=top_k,
         generative=generative, generative_model=generative_model, progress=not quiet,
         readout=readout, activations=Path(activations) if activations else None,
         context_tokens=context_tokens,

@@ -40,14 +40,15 @@ TASK_NAMES = ("greater-than", "ioi", "colored-objects")
 def command(model, task, compare, examples, threshold, ablation, fine, out, device,
             dtype) -> None:  # fmt: skip
     """Find TASK's circuit in MODEL (heads and MLPs), its faithfulness, and what removing it costs."""
+    from vocablens.atomic import check_replaceable_folder
     from vocablens.intervene.circuit import find_circuit
     from vocablens.intervene.overlap import compare_circuits
     from vocablens.intervene.tasks import make_task
     from vocablens.model.devices import resolve_dtype
     from vocablens.model.loading import load_model
-    from vocablens.reports.intervene_pages import check_page_target, write_circuit_page
+    from vocablens.reports.intervene_pages import MARKER, write_circuit_page
 
-    check_page_target(out)
+    check_replaceable_folder(out, MARKER, "page")
     lm = load_model(model, device=device, dtype=resolve_dtype(dtype))
     kw = dict(threshold=threshold, ablation=ablation, coarse=not fine, max_examples=examples)
     circuit = find_circuit(lm, make_task(task, lm.tokenizer), **kw)

@@ -55,11 +55,11 @@ def command(**opts) -> None:
     number of tokens kept per value vector and sign. The report opens offline from the file
     system.
     """
-    from vocablens.atomic import check_folder_target
+    from vocablens.atomic import check_replaceable_folder
     from vocablens.model.loading import load_model
     from vocablens.reports.config import ReportConfig
     from vocablens.reports.prompts import read_prompts
-    from vocablens.reports.render import check_target
+    from vocablens.reports.render import MARKER
     from vocablens.reports.report import generate_report
 
     prompts_file = opts["prompts_file"]
@@ -78,7 +78,7 @@ def command(**opts) -> None:
         activations=opts["activations"],
         campaign=opts["campaign"],
     ).check()
-    check_target(check_folder_target(opts["out"]))  # before loading the model
+    check_replaceable_folder(opts["out"], MARKER, "report")  # before loading the model
     if opts["campaign"] is not None:
         from vocablens.campaign.store import CampaignStore
 

@@ -52,19 +52,20 @@ def command(model, prompt, subject, target, n_prompts, seeds, window, noise, out
     indirect effect at the last subject token and the last token over the built-in facts that
     MODEL gets right, plus the full heatmap of the first.
     """
+    from vocablens.atomic import check_replaceable_folder
     from vocablens.errors import InputError
     from vocablens.intervene.facts import FACTS, known_facts
     from vocablens.intervene.tracing import summarize, trace
     from vocablens.lens.inputs import check_prompt
     from vocablens.model.devices import resolve_dtype
     from vocablens.model.loading import load_model
-    from vocablens.reports.intervene_pages import check_page_target, write_trace_page
+    from vocablens.reports.intervene_pages import MARKER, write_trace_page
 
     if prompt is not None:
         check_prompt(prompt)
         if not subject:
             raise InputError("tracing a PROMPT needs its --subject")
-    check_page_target(out)
+    check_replaceable_folder(out, MARKER, "page")
     lm = load_model(model, device=device, dtype=resolve_dtype(dtype))
     kw = dict(seeds=tuple(range(seeds)), window=window, noise=noise)
     if prompt is not None:

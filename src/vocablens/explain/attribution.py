@@ -29,7 +29,7 @@ from vocablens.explain.geva import GEVA_FRACTIONS, fill_ranks, geva_layer
 from vocablens.explain.labels import label_lookup
 from vocablens.explain.result import Explanation, LayerContributions
 from vocablens.lens import inputs
-from vocablens.model import components
+from vocablens.model import components, sublayers
 from vocablens.model.component_hooks import capture_components
 from vocablens.model.loading import LoadedModel, load_model
 from vocablens.model.view import ModelView
@@ -95,7 +95,7 @@ def _sublayer_direction(view: ModelView, norm: Any, state: Tensor | None, direct
 
 def _layer(view: ModelView, store: dict, layer: int, d: Tensor) -> LayerContributions:
     """Block ``layer``'s contributions along the final-norm-side direction ``d`` ``(d_model,)``."""
-    attn_post, mlp_post = components.post_norms(view, layer)
+    attn_post, mlp_post = sublayers.post_norms(view, layer)
     d_attn, attn_const, attn_scale = _sublayer_direction(
         view, attn_post, store.get(("attn_post", layer)), d
     )

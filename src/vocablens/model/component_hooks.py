@@ -2,7 +2,7 @@
 
 :func:`capture_components` installs forward hooks (always removed on exit) that keep, for one
 position of a one-prompt batch, the inputs of the places where components enter the residual
-stream (:mod:`vocablens.model.components`). Hooks are read, never changed: a hook another tool
+stream (:mod:`vocablens.model.sublayers`). Hooks are read, never changed: a hook another tool
 installed (an ablation, a patch) acts as usual, and what it changed is what gets recorded.
 
 Keys of the yielded dict (each value a tensor for the position, detached and copied):
@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from vocablens.model import components
+from vocablens.model import components, sublayers
 from vocablens.model.view import ModelView
 
 Tensor = torch.Tensor
@@ -85,13 +85,13 @@ def capture_components(view: ModelView, n_pos: int, pos: int) -> Iterator[dict[A
         if positional is not None:
             handles.append(positional.register_forward_hook(save_output("pos_embed")))
         for layer in range(view.n_layers):
-            pre(components.attn_out_proj(view, layer), save_input(("z", layer)))
-            down = components.mlp_down_proj(view, layer)
+            pre(sublayers.attn_out_proj(view, layer), save_input(("z", layer)))
+            down = sublayers.mlp_down_proj(view, layer)
             if down is not None:
                 pre(down, save_input(("m", layer)))
             else:
                 pre(components.experts_module(view, layer), save_routing(("moe", layer)))
-            attn_post, mlp_post = components.post_norms(view, layer)
+            attn_post, mlp_post = sublayers.post_norms(view, layer)
             if attn_post is not None:
                 pre(attn_post, save_input(("attn_post", layer)))
             if mlp_post is not None:

@@ -4,8 +4,9 @@ Direct logit attribution needs, per block, the input of the attention output pro
 head's output ``z``, before its slice of ``W_O``), the input of the MLP down-projection (each
 neuron's coefficient ``m_i``; for a mixture-of-experts layer, what the experts module receives:
 the states and the routing), the norms that follow a sublayer (Gemma-2, Gemma-3, OLMo-2), and the
-absolute positional embedding (GPT-2, OPT). The paths come from the family table
-(:data:`vocablens.model.families.WRITE_PATHS`).
+absolute positional embedding (GPT-2, OPT). The modules themselves are found by
+:mod:`vocablens.model.sublayers` (:func:`~vocablens.model.sublayers.attn_out_proj`,
+:func:`~vocablens.model.sublayers.mlp_down_proj`, :func:`~vocablens.model.sublayers.post_norms`).
 
 A norm between a component and the residual stream is read with its scale frozen at the value it
 took for one position (:func:`norm_scale`): with that scale, RMSNorm is the linear map
@@ -20,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from vocablens.model.families import WRITE_PATHS, module_at
+from vocablens.model.families import module_at
 from vocablens.model.view import ModelView
 
 Tensor = torch.Tensor
@@ -80,31 +81,9 @@ def read_through(parts: NormParts, scale: Tensor, direction: Tensor) -> Tensor:
     return w - w.mean() if parts.centre else w
 
 
-def attn_out_proj(view: ModelView, layer: int) -> nn.Module:
-    """Block ``layer``'s attention output projection; its input is the heads' outputs ``z``."""
-    return module_at(view.blocks[layer], WRITE_PATHS[view.family.name][0])
-
-
-def mlp_down_proj(view: ModelView, layer: int) -> nn.Module | None:
-    """Block ``layer``'s MLP down-projection (its input: the neuron coefficients); None for MoE."""
-    if view.mlp(layer).moe:
-        return None
-    return module_at(view.blocks[layer], WRITE_PATHS[view.family.name][1])
-
-
 def experts_module(view: ModelView, layer: int) -> nn.Module:
     """Block ``layer``'s experts module (called with the states, the top-k experts and weights)."""
     return view.blocks[layer].mlp.experts
-
-
-def post_norms(view: ModelView, layer: int) -> tuple[nn.Module | None, nn.Module | None]:
-    """The norms after block ``layer``'s attention and MLP outputs (None where there is none)."""
-    block = view.blocks[layer]
-    attn_norm, mlp_norm = WRITE_PATHS[view.family.name][2:]
-    return (
-        None if attn_norm is None else module_at(block, attn_norm),
-        None if mlp_norm is None else module_at(block, mlp_norm),
-    )
 
 
 def positional_embedding(view: ModelView) -> nn.Module | None:

@@ -227,7 +227,7 @@ FAMILIES: tuple[Family, ...] = (
 #  MLP down projection: its input is the neuron coefficients, act(gate) * up for gated MLPs —
 #  mixture-of-experts layers fuse their experts into 3-D parameters and have none;
 #  the norm after attention, the norm after the MLP: None where the sublayer's output joins the
-#  stream as it is). Interventions, direct logit attribution and corpus runs all read this table.
+#  stream as it is). Read only through vocablens.model.sublayers.
 WRITE_PATHS: dict[str, tuple[str, str, str | None, str | None]] = {
     "gpt2": ("attn.c_proj", "mlp.c_proj", None, None),
     "gpt-neox": ("attention.dense", "mlp.dense_4h_to_h", None, None),

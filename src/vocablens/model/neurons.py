@@ -20,7 +20,7 @@ import torch
 
 from vocablens.errors import UnsupportedModelError
 from vocablens.model import components
-from vocablens.model.families import WRITE_PATHS, module_at
+from vocablens.model.sublayers import mlp_down_proj
 from vocablens.model.view import ModelView
 
 #: Called once per hooked layer and forward: ``(layer, coefficients)``, the coefficients
@@ -40,12 +40,13 @@ def down_projection(view: ModelView, layer: int) -> torch.nn.Module:
         UnsupportedModelError: a mixture-of-experts layer (its experts are fused parameters).
     """
     layer = view.check_layer(layer)
-    if view.mlp(layer).moe:
+    down = mlp_down_proj(view, layer)
+    if down is None:
         raise UnsupportedModelError(
             f"neuron activations of mixture of experts layers ({view.family.name}, layer "
             f"{layer}) need a routing sink: their experts are fused parameters"
         )
-    return module_at(view.blocks[layer], WRITE_PATHS[view.family.name][1])
+    return down
 
 
 @contextmanager

@@ -1,4 +1,8 @@
-"""Where interventions attach, per family: the modules whose input or output is a node's activation.
+"""Where components write into the residual stream, per family: the one reader of the path table.
+
+Interventions, direct logit attribution, component capture and corpus runs all find their
+modules here, from :data:`vocablens.model.families.WRITE_PATHS`; nothing else reads that table.
+The modules whose input or output is a node's activation:
 
 * ``down``: the MLP's down projection; its *input* ``(..., d_mlp)`` holds the value-vector
   coefficients (neuron ``i`` writes ``coef[i] * W_out[i]``; for gated MLPs ``act(gate) * up``).
@@ -28,6 +32,33 @@ from vocablens.model.view import ModelView
 PARTS = ("down", "o_proj", "attn_out", "mlp_out")
 
 
+def _paths(view: ModelView) -> tuple[str, str, str | None, str | None]:
+    """This family's ``(o_proj, down, attention post-norm, MLP post-norm)`` paths below a block."""
+    return WRITE_PATHS[view.family.name]
+
+
+def attn_out_proj(view: ModelView, layer: int) -> nn.Module:
+    """Block ``layer``'s attention output projection; its input is the heads' outputs ``z``."""
+    return module_at(view.blocks[layer], _paths(view)[0])
+
+
+def mlp_down_proj(view: ModelView, layer: int) -> nn.Module | None:
+    """Block ``layer``'s MLP down-projection (its input: the neuron coefficients); None for MoE."""
+    if view.mlp(layer).moe:
+        return None
+    return module_at(view.blocks[layer], _paths(view)[1])
+
+
+def post_norms(view: ModelView, layer: int) -> tuple[nn.Module | None, nn.Module | None]:
+    """The norms after block ``layer``'s attention and MLP outputs (None where there is none)."""
+    block = view.blocks[layer]
+    attn_norm, mlp_norm = _paths(view)[2:]
+    return (
+        None if attn_norm is None else module_at(block, attn_norm),
+        None if mlp_norm is None else module_at(block, mlp_norm),
+    )
+
+
 def sublayer(view: ModelView, layer: int, part: str) -> nn.Module:
     """The module of block ``layer`` for ``part`` (one of :data:`PARTS`).
 
@@ -37,20 +68,23 @@ def sublayer(view: ModelView, layer: int, part: str) -> nn.Module:
     if part not in PARTS:
         raise ValueError(f"unknown sublayer part {part!r}; one of {', '.join(PARTS)}")
     layer = view.check_layer(layer)
-    o_proj, down, attn_norm, mlp_norm = WRITE_PATHS[view.family.name]
     block = view.blocks[layer]
+    attn_norm, mlp_norm = post_norms(view, layer)
     if part == "o_proj":
-        return module_at(block, o_proj)
+        return attn_out_proj(view, layer)
     if part == "attn_out":
-        return module_at(block, attn_norm or view.family.attn)
+        return attn_norm if attn_norm is not None else module_at(block, view.family.attn)
     if part == "mlp_out":  # OPT has no MLP module: its down projection is the MLP's last step
-        return module_at(block, mlp_norm or ("mlp" if hasattr(block, "mlp") else down))
-    if view.mlp(layer).moe:
+        if mlp_norm is not None:
+            return mlp_norm
+        return module_at(block, "mlp" if hasattr(block, "mlp") else _paths(view)[1])
+    down = mlp_down_proj(view, layer)
+    if down is None:
         raise InputError(
             f"layer {layer} is a mixture-of-experts layer: neuron interventions are not "
             "supported there (ablate the whole MLP with L.mlp)"
         )
-    return module_at(block, down)
+    return down
 
 
 def d_mlp(view: ModelView, layer: int) -> int:

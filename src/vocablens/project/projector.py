@@ -34,7 +34,7 @@ under ``raw`` they are kept (their scores are real direct effects), unless asked
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -47,10 +47,11 @@ from vocablens.model.loading import LoadedModel, load_model
 from vocablens.project import circuits
 from vocablens.project import readouts as ro
 from vocablens.project.files import read_projections
+from vocablens.project.fused import ffn_tables
 from vocablens.project.readouts import READOUTS
 from vocablens.project.result import Projections, ProjectionTable
 from vocablens.project.tokensets import TokenNames, resolve_tokens
-from vocablens.project.topk import Readout, pair_topk, vector_topk
+from vocablens.project.topk import Readout, VectorTopK, pair_topk, vector_topk
 from vocablens.project.vector_readouts import MATRIX as _MATRIX
 from vocablens.project.vector_readouts import ReadoutMixin
 
@@ -185,10 +186,14 @@ class Projector(ReadoutMixin):
         if self.readout != "raw":
             vectors = self.unit_vectors(kind, vectors)  # (n, d_model)
         top = vector_topk(vectors.detach(), readout, self.k, block_mb=self.block_mb)
+        return self.table(kind, layer, top, expert)
+
+    def table(self, kind: str, layer: int, top: VectorTopK, expert: int = -1) -> ProjectionTable:
+        """The :class:`ProjectionTable` of a vector top-k ``top`` under this projector's readout."""
         return ProjectionTable(
             kind=kind,
             layer=layer,
-            index=torch.arange(vectors.shape[0]),
+            index=torch.arange(top.scores.shape[0]),
             signs=(1, -1),
             scores=top.scores,
             token_ids=self.vector_tokens[top.cols],
@@ -196,21 +201,27 @@ class Projector(ReadoutMixin):
             readout=self.readout,
         )
 
+    def matrices(self, layer: int, kinds: Sequence[str]) -> Iterator[tuple[str, int, Tensor]]:
+        """``(kind, expert, (d_mlp, d_model) matrix)`` of one layer, kind by kind, expert order.
+
+        Raises:
+            InputError: the MLP has no such matrix (keys_gate of a plain MLP, ...).
+        """
+        mlp = self.view.mlp(layer)
+        for kind in kinds:
+            if getattr(mlp, _MATRIX[kind]) is None:
+                raise InputError(f"the model's MLP has no {kind} (gated: {mlp.gated})")
+            for expert, part in mlp.parts():
+                yield kind, expert, getattr(part, _MATRIX[kind])  # (d_mlp, d_model)
+
     def ffn(self, layer: int, kinds: Sequence[str]) -> list[ProjectionTable]:
         """``values`` and key tables of one layer (``kinds`` from :data:`VECTOR_KINDS`).
 
         A mixture-of-experts layer gives one table per (kind, expert), in expert order; the
         ``index`` is the neuron within its expert.
         """
-        mlp = self.view.mlp(layer)
-        tables = []
-        for kind in kinds:
-            if getattr(mlp, _MATRIX[kind]) is None:
-                raise InputError(f"the model's MLP has no {kind} (gated: {mlp.gated})")
-            for expert, part in mlp.parts():
-                matrix = getattr(part, _MATRIX[kind])  # (d_mlp, d_model)
-                tables.append(self.vector_table(kind, layer, matrix, expert))
-        return tables
+        return [self.vector_table(kind, layer, matrix, expert)
+                for kind, expert, matrix in self.matrices(layer, kinds)]  # fmt: skip
 
     def _pair_table(self, kind: str, layer: int, tops: list, src_ids: Tensor) -> ProjectionTable:
         return ProjectionTable(
@@ -263,8 +274,8 @@ class Projector(ReadoutMixin):
             )
         return [self._pair_table("qk", layer, tops, self.src_tokens)]
 
-    def layer(self, layer: int, what: Sequence[str]) -> list[ProjectionTable]:
-        """Every table that ``what`` (see :func:`parse_what`) asks for in one layer."""
+    def ffn_kinds(self, layer: int, what: Sequence[str]) -> list[str]:
+        """The vector kinds that ``what`` (see :func:`parse_what`) names in one layer."""
         gated = self.view.mlp(layer).gated
         kinds = []
         for name in what:
@@ -272,7 +283,11 @@ class Projector(ReadoutMixin):
                 kinds.extend(["keys_gate", "keys_up"] if gated else ["keys_in"])
             elif name in VECTOR_KINDS:
                 kinds.append(name)
-        tables = self.ffn(layer, list(dict.fromkeys(kinds)))
+        return list(dict.fromkeys(kinds))
+
+    def layer(self, layer: int, what: Sequence[str]) -> list[ProjectionTable]:
+        """Every table that ``what`` (see :func:`parse_what`) asks for in one layer."""
+        tables = self.ffn(layer, self.ffn_kinds(layer, what))
         if "ov" in what:
             tables.extend(self.ov(layer))
         if "qk" in what:
@@ -350,6 +365,9 @@ def layer_tables(
 ) -> list[ProjectionTable]:
     """One layer's tables under several readouts: vector tables per readout, pairs once (raw).
 
+    Raw and cosine tables of the same vectors come from one product
+    (:func:`~vocablens.project.fused.ffn_tables`).
+
     Args:
         projectors: one :class:`Projector` per readout (:meth:`Projector.with_readout`).
         layer: the block.
@@ -358,9 +376,8 @@ def layer_tables(
     vector_what = [name for name in what if name not in ("ov", "qk")]
     pair_what = [name for name in what if name in ("ov", "qk")]
     tables = []
-    for projector in projectors:
-        if vector_what:
-            tables.extend(projector.layer(layer, vector_what))
+    if vector_what:
+        tables.extend(ffn_tables(projectors, layer, projectors[0].ffn_kinds(layer, vector_what)))
     if pair_what:
         tables.extend(projectors[0].layer(layer, pair_what))
     return tables

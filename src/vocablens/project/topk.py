@@ -133,28 +133,75 @@ def vector_topk(vectors: Tensor, readout: Readout, k: int, *, block_mb: float = 
     Returns:
         A :class:`VectorTopK` on the CPU.
     """
+    return _topk_views(vectors, readout, k, block_mb, None)[0]
+
+
+def vector_topk_scaled(
+    vectors: Tensor,
+    readout: Readout,
+    k: int,
+    scale: Tensor,
+    offsets: Tensor | None = None,
+    *,
+    block_mb: float = 192,
+) -> tuple[VectorTopK, VectorTopK]:
+    """:func:`vector_topk` of ``readout``, and of its columns scaled by ``scale``, from one product.
+
+    The second is the top-k of ``(vectors @ R_T) * scale (+ offsets)``: the logits block of the
+    first, scaled in place, so the ``(n, d) @ (d, n_cols)`` product is paid once.
+
+    Args:
+        vectors: ``(n_vectors, d)``.
+        readout: the prepared readout, without offsets (its block is reused for the second).
+        k: how many columns per direction.
+        scale: ``(n_cols,)`` the per-column factor of the second readout.
+        offsets: optional ``(2, n_cols)`` offsets of the second readout (as :class:`Readout`'s).
+        block_mb: size of the reused logits block in megabytes.
+
+    Raises:
+        ValueError: ``readout`` has offsets.
+    """
+    if readout.offsets is not None:
+        raise ValueError("the first readout of a scaled pair must have no offsets")
+    scale = scale.to(readout.device, readout.dtype)  # (n_cols,)
+    first, second = _topk_views(vectors, readout, k, block_mb, (scale, offsets))
+    return first, second
+
+
+def _topk_views(
+    vectors: Tensor,
+    readout: Readout,
+    k: int,
+    block_mb: float,
+    scaled: tuple[Tensor, Tensor | None] | None,
+) -> list[VectorTopK]:
+    """The top-k of ``readout``, and of the scaled block when ``scaled`` is ``(scale, offsets)``."""
     n = vectors.shape[0]
     k = min(k, readout.n_cols)
     rows = min(
         max(n, 1), rows_per_block(readout.R_T.shape[1], block_mb, readout.R_T.element_size())
     )
     buffer = readout.scratch.get((rows, readout.R_T.shape[1]), readout.dtype, readout.device)
-    scores = torch.empty(n, 2, k, dtype=torch.float32)
-    cols = torch.empty(n, 2, k, dtype=torch.int64)
+    views = [(None, readout.offsets)] + ([] if scaled is None else [scaled])
+    out = [(torch.empty(n, 2, k, dtype=torch.float32), torch.empty(n, 2, k, dtype=torch.int64))
+           for _ in views]  # fmt: skip
     for part in _chunks(n, rows):
         chunk = vectors[part].to(device=readout.device, dtype=readout.dtype)  # (c, d)
         block = buffer[: chunk.shape[0]]  # (c, n_cols)
         torch.matmul(chunk, readout.R_T, out=block)  # (c, n_cols)
-        added = None
-        for side, largest in ((0, True), (1, False)):
-            if readout.offsets is not None:  # shift the block to this side's offsets
-                offset = readout.offsets[side]  # (n_cols,)
-                block.add_(offset if added is None else offset - added)
-                added = offset
-            top_scores, top_cols = grouped_topk(block, k, largest=largest)  # (c, k) both
-            scores[part, side] = top_scores.float().cpu()
-            cols[part, side] = top_cols.cpu()
-    return VectorTopK(scores=scores, cols=cols)
+        for (scale, offsets), (scores, cols) in zip(views, out, strict=True):
+            if scale is not None:
+                block.mul_(scale)  # (c, n_cols): the scaled readout's scores
+            added = None
+            for side, largest in ((0, True), (1, False)):
+                if offsets is not None:  # shift the block to this side's offsets
+                    offset = offsets[side]  # (n_cols,)
+                    block.add_(offset if added is None else offset - added)
+                    added = offset
+                top_scores, top_cols = grouped_topk(block, k, largest=largest)  # (c, k) both
+                scores[part, side] = top_scores.float().cpu()
+                cols[part, side] = top_cols.cpu()
+    return [VectorTopK(scores=scores, cols=cols) for scores, cols in out]
 
 
 def _merge(

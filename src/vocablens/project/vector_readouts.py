@@ -130,9 +130,7 @@ class ReadoutMixin:
     def _cosine_columns(self, kind: str) -> Readout:
         def build() -> Readout:
             base = self.write_readout() if self._written(kind) else self.read_readout()
-            W_U = self.view.W_U.detach()
-            norms = W_U[self.tokens.to(W_U.device)].to(self.dtype).norm(dim=1)  # (n_cols,)
-            return Readout(ro.cosine_columns(base.R_T, norms), self._scratch)
+            return Readout(ro.cosine_columns(base.R_T, self.token_norms()), self._scratch)
 
         return self._lazy(("cosine", self._written(kind)), build)
 
@@ -140,9 +138,27 @@ class ReadoutMixin:
         """``vectors`` divided by the norm the cosine readout uses (``norm_linear(v)`` or ``v``)."""
         vectors = vectors.detach().to(device=self.view.W_U.device, dtype=self.dtype)
         with torch.no_grad():
-            if self._written(kind) and self.final_norm:
-                return ro.unit_rows(vectors, self.view.norm_linear(vectors))
-            return ro.unit_rows(vectors, vectors)
+            return ro.unit_rows(vectors, self._norm_of(kind, vectors))
+
+    def row_norms(self, kind: str, vectors: Tensor) -> Tensor:
+        """``(n,)`` the norms :meth:`unit_vectors` divides by (zero norms read as 1)."""
+        vectors = vectors.detach().to(device=self.view.W_U.device, dtype=self.dtype)
+        with torch.no_grad():
+            norms = self._norm_of(kind, vectors).norm(dim=1)  # (n,)
+        return torch.where(norms > 0, norms, torch.ones_like(norms))
+
+    def token_norms(self) -> Tensor:
+        """``(n_cols,)`` the unembedding norms ``||u_t||`` the cosine columns divide by."""
+        W_U = self.view.W_U.detach()
+        return self._lazy(
+            "token_norms", lambda: W_U[self.tokens.to(W_U.device)].to(self.dtype).norm(dim=1)
+        )
+
+    def _norm_of(self, kind: str, vectors: Tensor) -> Tensor:
+        """The rows whose norm the cosine readout divides by: ``norm_linear(v)`` or ``v``."""
+        if self._written(kind) and self.final_norm:
+            return self.view.norm_linear(vectors)
+        return vectors
 
     def hub(self, kind: str) -> ro.HubStatistic:
         """The CSLS hub statistic of :attr:`vector_tokens` over every ``kind`` vector of the model.

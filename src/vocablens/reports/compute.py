@@ -109,7 +109,7 @@ def compute_report(
     import torch
 
     from vocablens.lens.logit_lens import Lens
-    from vocablens.project.projector import Projector
+    from vocablens.project.projector import Projector, layer_tables
 
     config = (config or ReportConfig()).check()
     prompts = list(config.prompts) or default_prompts()
@@ -132,12 +132,14 @@ def compute_report(
         with torch.inference_mode():
             projector = Projector(lm, min(config.value_k, view.vocab_size))
             labelled = projector.with_readout(LABEL_READOUT)  # what the annotator reads
+            projectors = [projector, labelled] if config.annotate else [projector]
             tables, label_tables = [], []
-            for layer in layers:
+            for layer in layers:  # raw (shown) and cosine (labelled) tables: one product
                 with steps.step(f"values layer {layer}", "value projections"):
-                    tables += projector.ffn(layer, ["values"])
-                    if config.annotate:
-                        label_tables += labelled.ffn(layer, ["values"])
+                    both = layer_tables(projectors, layer, ["values"])  # projector by projector
+                    n = len(both) // len(projectors)
+                    tables += both[:n]
+                    label_tables += both[n:]
             values = projector.result(tables).to_pandas()
             label_values = labelled.result(label_tables).to_pandas() if config.annotate else None
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vocablens.errors import InputError
+from vocablens.atomic import check_replaceable_folder
 from vocablens.reports import intervene_plots as plots
 from vocablens.reports.render import _environment, _save, _swap_into_place, _version
 from vocablens.tokens import shown
@@ -26,28 +26,14 @@ if TYPE_CHECKING:
     from vocablens.intervene.overlap import Overlap
     from vocablens.intervene.tracing import TraceResult, TraceSummary
 
+#: A file every page folder holds; only folders with it (or empty ones) are ever replaced.
 MARKER = ".vocablens-analysis"
-
-
-def check_page_target(out: str | os.PathLike[str]) -> Path:
-    """Check that ``out`` may receive a page folder (absent, empty, or an earlier page).
-
-    Raises:
-        InputError: ``out`` is a file, or a non-empty folder that is not a vocablens page.
-    """
-    out = Path(out)
-    if out.exists() or out.is_symlink():
-        if not out.is_dir():
-            raise InputError(f"cannot write the page to {out}: it is a file")
-        if any(out.iterdir()) and not (out / MARKER).is_file():
-            raise InputError(f"refusing to replace {out}: it is not empty and not a vocablens page")
-    return out
 
 
 def _write(out: str | os.PathLike[str], kind: str, heading: str, title: str,
            sections: list[dict[str, Any]], figures: dict[str, Any], data: dict[str, Any],
            dpi: int = 100) -> Path:  # fmt: skip
-    target = check_page_target(out)
+    target = check_replaceable_folder(out, MARKER, "page")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:

@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from vocablens.errors import InputError
+from vocablens.atomic import check_replaceable_folder
 from vocablens.reports import page_rows as views
 from vocablens.reports.people import add_people, add_people_to_index, people_lookup
 from vocablens.reports.progress import Progress
@@ -34,23 +34,6 @@ _CARD_KEYS = (
     ("vocab_size", "vocabulary"), ("norm", "final norm"), ("tied_embeddings", "tied embeddings"),
     ("parallel_blocks", "parallel blocks"), ("final_logit_softcap", "final logit soft-cap"),
 )  # fmt: skip
-
-
-def check_target(out: str | os.PathLike[str]) -> Path:
-    """Check that ``out`` may receive a report: absent, an empty folder, or an earlier report.
-
-    Raises:
-        InputError: ``out`` is a file, or a non-empty folder that is not a vocablens report.
-    """
-    out = Path(out)
-    if out.exists() or out.is_symlink():
-        if not out.is_dir():
-            raise InputError(f"cannot write the report to {out}: it is a file")
-        if any(out.iterdir()) and not (out / MARKER).is_file():
-            raise InputError(
-                f"refusing to replace {out}: it is not empty and not a vocablens report"
-            )
-    return out
 
 
 def _environment():
@@ -257,7 +240,7 @@ def render_report(
     Raises:
         InputError: ``out`` is a file or a non-empty folder that is not a report.
     """
-    out = check_target(out)
+    out = check_replaceable_folder(out, MARKER, "report")
     out.parent.mkdir(parents=True, exist_ok=True)
     bar = progress
     if not isinstance(bar, Progress):

@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vocablens.atomic import check_folder_target
+from vocablens.atomic import check_replaceable_folder
 from vocablens.errors import InputError
 from vocablens.layerspec import LayerSpec
 from vocablens.reports.compute import compute_report, compute_steps, report_layers, resolve_model
 from vocablens.reports.config import Prompt, ReportConfig
 from vocablens.reports.progress import Progress, duration, folder_size, size
 from vocablens.reports.prompts import default_prompts
-from vocablens.reports.render import check_target, render_report, render_steps
+from vocablens.reports.render import MARKER, render_report, render_steps
 
 
 def generate_report(
@@ -69,7 +69,7 @@ def generate_report(
     if layers is not None:
         fields["layers"] = layers
     cfg = ReportConfig(**fields).check()
-    target = check_target(check_folder_target(out))  # fail before minutes of computing
+    target = check_replaceable_folder(out, MARKER, "report")  # fail before minutes of computing
     start = time.perf_counter()
     lm, load_s = resolve_model(model)  # the only place a report loads the model
     layers = report_layers(cfg, lm)
