@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import torch
 
 from vocablens.activations.files import read_activations
 from vocablens.activations.run import ActivationsConfig, activations_to_dir
@@ -53,3 +55,22 @@ def assert_same_run(a: Path, b: Path) -> None:
     ta, tb = tables(a), tables(b)
     for name in ta:
         pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True)
+
+
+def hooked_forward(lm: Any, chunk: Any, module: Any, grab: Any, pre: bool = False) -> Any:
+    """What ``grab(args, output)`` takes from ``module`` in one forward pass of ``chunk``.
+
+    ``pre``: a pre-hook (``output`` is None). The hook is removed whatever happens.
+    """
+    seen: list[Any] = []
+    if pre:
+        handle = module.register_forward_pre_hook(lambda m, args: seen.append(grab(args, None)))
+    else:
+        handle = module.register_forward_hook(lambda m, args, out: seen.append(grab(args, out)))
+    try:
+        with torch.inference_mode():
+            lm.model(input_ids=chunk.input_ids, attention_mask=chunk.attention_mask,
+                     use_cache=False)  # fmt: skip
+    finally:
+        handle.remove()
+    return seen[0]

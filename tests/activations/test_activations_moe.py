@@ -17,7 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from act_helpers import SMALL, assert_same_run, model_dir, run, tables, write_corpus
+from act_helpers import (
+    SMALL,
+    assert_same_run,
+    hooked_forward,
+    model_dir,
+    run,
+    tables,
+    write_corpus,
+)
 from click.testing import CliRunner
 
 import vocablens.activations.run as activations_run
@@ -47,16 +55,8 @@ def reference(lm, corpus, layer: int) -> dict[int, tuple[np.ndarray, np.ndarray]
     found: dict[int, tuple[list, list]] = {e: ([], []) for e in range(fused.shape[0])}
     docs = tokenized_documents(open_corpus(corpus).documents(), lm.tokenizer)
     for chunk in chunks(windows(docs, SMALL["seq_len"], None), SMALL["chunk_tokens"]):
-        seen = []
-        hook = lambda m, args, out, seen=seen: seen.append((args[0], out[1], out[2]))  # noqa: E731
-        handle = mlp.gate.register_forward_hook(hook)
-        try:
-            with torch.inference_mode():
-                lm.model(input_ids=chunk.input_ids, attention_mask=chunk.attention_mask,
-                         use_cache=False)  # fmt: skip
-        finally:
-            handle.remove()
-        states, weights, experts = (t.reshape(chunk.input_ids.numel(), -1) for t in seen[0])
+        routed = hooked_forward(lm, chunk, mlp.gate, lambda args, out: (args[0], out[1], out[2]))
+        states, weights, experts = (t.reshape(chunk.input_ids.numel(), -1) for t in routed)
         for row, position in zip(chunk.select.tolist(), chunk.positions.tolist(), strict=True):
             x = states[row].double().numpy()  # (d_model,)
             for slot in range(experts.shape[1]):

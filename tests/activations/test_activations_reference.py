@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from act_helpers import SMALL, model_dir, run, tables, write_corpus
+from act_helpers import SMALL, hooked_forward, model_dir, run, tables, write_corpus
 
 from vocablens import load_model
 from vocablens.activations.accumulate import EDGES, HIST_EVERY
@@ -32,15 +32,8 @@ def reference_matrix(lm, corpus, layer: int, **options) -> tuple[np.ndarray, np.
     docs = tokenized_documents(open_corpus(corpus).documents(), lm.tokenizer)
     stream = windows(docs, options["seq_len"], options.get("max_tokens"))
     for chunk in chunks(stream, options["chunk_tokens"]):
-        seen = []
-        handle = module.register_forward_pre_hook(lambda m, args, seen=seen: seen.append(args[0]))
-        try:
-            with torch.inference_mode():
-                lm.model(input_ids=chunk.input_ids, attention_mask=chunk.attention_mask,
-                         use_cache=False)  # fmt: skip
-        finally:
-            handle.remove()
-        flat = seen[0].reshape(chunk.input_ids.numel(), -1)  # (rows * pos, d_mlp)
+        coefficients = hooked_forward(lm, chunk, module, lambda args, out: args[0], pre=True)
+        flat = coefficients.reshape(chunk.input_ids.numel(), -1)  # (rows * pos, d_mlp)
         rows.append(flat[chunk.select].numpy())
         positions.append(chunk.positions.numpy())
     return np.concatenate(rows), np.concatenate(positions)
