@@ -29,7 +29,6 @@ labeller on the trigger tokens, and whether the contexts support the label
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +38,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vocablens.annotate.inputs import (
+    DEFAULT_READOUT,
+    KEYS,
+    groups_of,
+    read_projection_table,
+    select_readout,
+)
 from vocablens.annotate.labeler import ConceptLabeler, Label
 from vocablens.annotate.polysemantic import PolysemanticityDetector, polysemanticity
 from vocablens.annotate.result import (
@@ -48,19 +54,10 @@ from vocablens.annotate.result import (
     empty_frame,
 )
 from vocablens.atomic import check_file_target
-from vocablens.errors import InputError, ResultFileError, first_line
+from vocablens.errors import InputError
 from vocablens.layerspec import LayerSpec, parse_layers
 
 log = logging.getLogger(__name__)
-
-#: Columns a projections table needs here (``expert`` is read when present, else -1).
-REQUIRED_COLUMNS = ("kind", "layer", "index", "sign", "rank", "token")
-#: The columns that name one vector side, as in the projections table.
-KEYS = ("kind", "layer", "expert", "index", "sign")
-#: The readout labels are read on (see the module docstring).
-DEFAULT_READOUT = "cosine"
-#: The readout of a projections table without a ``readout`` column.
-TABLE_READOUT = "raw"
 
 
 @dataclass(frozen=True)
@@ -92,72 +89,6 @@ class AnnotateConfig:
     readout: str = DEFAULT_READOUT
     activations: Path | None = None
     context_tokens: str = "trigger"
-
-
-def read_projection_table(source: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """A projections table and its manifest (``{}`` when there is none).
-
-    Args:
-        source: a DataFrame, a projections folder or a Parquet file.
-
-    Raises:
-        ResultFileError: missing, unreadable, or without the needed columns.
-    """
-    manifest: dict[str, Any] = {}
-    if isinstance(source, pd.DataFrame):
-        frame = source
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise ResultFileError(f"projections not found: {path}")
-        if path.is_dir() and (path / "manifest.json").is_file():
-            try:
-                manifest = json.loads((path / "manifest.json").read_text())
-            except (OSError, ValueError) as exc:
-                raise ResultFileError(f"corrupt manifest in {path}: {exc}") from exc
-        frame = _read(path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ResultFileError(
-            f"not a projections table: missing column{'s' if len(missing) > 1 else ''} "
-            + ", ".join(repr(c) for c in missing)
-        )
-    return frame, manifest if isinstance(manifest, dict) else {}
-
-
-def _read(path: Path) -> pd.DataFrame:
-    from vocablens.project.files import read_projections
-
-    if path.is_dir() or path.suffix == ".parquet":
-        try:
-            return read_projections(path)
-        except ResultFileError as exc:
-            if "no column" not in str(exc):
-                raise
-            # fall through: report the missing columns our way (all of them, one line)
-    if path.is_dir():
-        raise ResultFileError(f"{path} is not a projections folder")
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises many kinds for a bad file
-        raise ResultFileError(f"cannot read projections file {path}: {first_line(exc)}") from exc
-
-
-def _groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """Rows sorted by (kind, layer, expert, index, sign, rank) and the start of every group."""
-    if "expert" not in frame.columns:
-        frame = frame.assign(expert=np.int32(-1))  # projections of format 1, or a bare frame
-    frame = frame.sort_values([*KEYS, "rank"], kind="stable").reset_index(drop=True)
-    if not len(frame):
-        return frame, np.zeros(1, dtype=np.int64)
-    key = frame[list(KEYS)]
-    change = np.zeros(len(frame), dtype=bool)
-    change[0] = True
-    for col in key.columns:
-        values = key[col].to_numpy()
-        change[1:] |= values[1:] != values[:-1]
-    starts = np.flatnonzero(change)
-    return frame, np.append(starts, len(frame))
 
 
 def annotate_projections(
@@ -231,7 +162,7 @@ def annotate_projections(
     elif not hasattr(labeler, "lexicon_"):
         labeler.fit()
 
-    frame, bounds = _groups(frame)
+    frame, bounds = groups_of(frame)
     columns = {name: frame[name].to_numpy() for name in KEYS}
     tokens_col = frame["token"].astype(str).to_numpy()
     rows: list[dict[str, Any]] = []
@@ -299,31 +230,6 @@ def _with_evidence(out: pd.DataFrame, rows: list[dict[str, Any]], labels: list[L
     evidence = evidence.assign(kind="values")
     joined = out.merge(evidence, on=list(KEYS), how="left", validate="one_to_one")
     return joined
-
-
-def select_readout(frame: pd.DataFrame, readout: str, source: Any, manifest: dict) -> pd.DataFrame:
-    """The rows of ``frame`` on ``readout``; a one-line error naming the command when absent.
-
-    Raises:
-        InputError: the table has no rows of that readout.
-    """
-    if "readout" in frame.columns:
-        have = sorted(set(frame["readout"].astype(str)))
-        if readout in have:
-            return frame[frame["readout"] == readout]
-    else:
-        have = [TABLE_READOUT]
-        if readout == TABLE_READOUT:
-            return frame
-    if not len(frame):
-        return frame
-    where = "the table" if isinstance(source, pd.DataFrame) else str(source)
-    model = manifest.get("model") or "MODEL"
-    raise InputError(
-        f"{where} holds the {', '.join(have)} readout, the annotator reads {readout}: run "
-        f"`vocablens project {model} --readout {readout}` (or annotate with --readout "
-        f"{have[0]})"
-    )
 
 
 def _row(
