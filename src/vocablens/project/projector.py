@@ -48,10 +48,11 @@ from vocablens.project import circuits
 from vocablens.project import readouts as ro
 from vocablens.project.files import read_projections
 from vocablens.project.fused import ffn_tables
+from vocablens.project.pair_tables import PairTablesMixin
 from vocablens.project.readouts import READOUTS
 from vocablens.project.result import Projections, ProjectionTable
 from vocablens.project.tokensets import TokenNames, resolve_tokens
-from vocablens.project.topk import Readout, VectorTopK, pair_topk, vector_topk
+from vocablens.project.topk import Readout, VectorTopK, vector_topk
 from vocablens.project.vector_readouts import MATRIX as _MATRIX
 from vocablens.project.vector_readouts import ReadoutMixin
 
@@ -87,7 +88,7 @@ def parse_what(what: str | Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-class Projector(ReadoutMixin):
+class Projector(ReadoutMixin, PairTablesMixin):
     """Projects one model's parameters; keeps the prepared readouts between layers.
 
     Args:
@@ -222,57 +223,6 @@ class Projector(ReadoutMixin):
         """
         return [self.vector_table(kind, layer, matrix, expert)
                 for kind, expert, matrix in self.matrices(layer, kinds)]  # fmt: skip
-
-    def _pair_table(self, kind: str, layer: int, tops: list, src_ids: Tensor) -> ProjectionTable:
-        return ProjectionTable(
-            kind=kind,
-            layer=layer,
-            index=torch.arange(len(tops)),
-            signs=(1,),
-            scores=torch.stack([top.scores for top in tops])[:, None],  # (n_heads, 1, k)
-            token_ids=torch.stack([self.tokens[top.cols] for top in tops])[:, None],
-            src_token_ids=torch.stack([src_ids[top.rows] for top in tops])[:, None],
-        )
-
-    def ov(self, layer: int) -> list[ProjectionTable]:
-        """``ov`` pairs and ``ov_promoted`` tokens of every head of one layer."""
-        attn = self.view.attention(layer)
-        src, readout_T = self._inputs("src_tokens"), self.write_readout().R_T
-        right_T = readout_T[:, : len(self.tokens)]  # (d_model, n_tokens)
-        tops = []
-        for head in range(attn.n_heads):
-            left, right = circuits.ov_factors(attn, head, src, right_T)
-            tops.append(
-                pair_topk(
-                    left, right, self.k, col_max=True, block_mb=self.block_mb, scratch=self._scratch
-                )
-            )
-        col_max = torch.stack([top.col_max for top in tops if top.col_max is not None])
-        # col_max: (n_heads, n_tokens)
-        promoted = col_max.topk(self.k, dim=1)  # (n_heads, k)
-        return [
-            self._pair_table("ov", layer, tops, self.src_tokens),
-            ProjectionTable(
-                kind="ov_promoted",
-                layer=layer,
-                index=torch.arange(attn.n_heads),
-                signs=(1,),
-                scores=promoted.values[:, None],
-                token_ids=self.tokens[promoted.indices][:, None],
-            ),
-        ]
-
-    def qk(self, layer: int) -> list[ProjectionTable]:
-        """``qk`` pairs of every head of one layer."""
-        attn = self.view.attention(layer)
-        queries, keys = self._inputs("src_tokens"), self._inputs("tokens")
-        tops = []
-        for head in range(attn.n_heads):
-            left, right = circuits.qk_factors(attn, head, queries, keys)
-            tops.append(
-                pair_topk(left, right, self.k, block_mb=self.block_mb, scratch=self._scratch)
-            )
-        return [self._pair_table("qk", layer, tops, self.src_tokens)]
 
     def ffn_kinds(self, layer: int, what: Sequence[str]) -> list[str]:
         """The vector kinds that ``what`` (see :func:`parse_what`) names in one layer."""
