@@ -16,6 +16,11 @@ Per layer the state holds, whatever the corpus length:
 * ``active`` ``(d_mlp,)``: tokens with a coefficient > 0; ``hist`` ``(d_mlp, n_bins)``: counts in
   fixed log-spaced bins (:data:`EDGES`) of every :data:`HIST_EVERY`-th token (by global
   position), from which quantiles are estimated.
+
+An update never sorts a chunk: a token can enter a neuron's top-n only at or beyond its
+threshold (the current n-th value, or the n-th largest of the chunk's block maxima), so only the
+few blocks of :data:`BLOCK` tokens that reach it are read token by token and packed; the bins
+come from a table indexed by the top 16 bits of the float. Results are the same as a full sort.
 """
 
 from __future__ import annotations
