@@ -16,6 +16,11 @@ Per layer the state holds, whatever the corpus length:
 * ``active`` ``(d_mlp,)``: tokens with a coefficient > 0; ``hist`` ``(d_mlp, n_bins)``: counts in
   fixed log-spaced bins (:data:`EDGES`) of every :data:`HIST_EVERY`-th token (by global
   position), from which quantiles are estimated.
+
+An update never sorts a chunk: a token can enter a neuron's top-n only at or beyond its
+threshold (the current n-th value, or the n-th largest of the chunk's block maxima), so only the
+few blocks of :data:`BLOCK` tokens that reach it are read token by token and packed; the bins
+come from a table indexed by the top 16 bits of the float. Results are the same as a full sort.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from vocablens.buffers import Scratch
 
 Tensor = torch.Tensor
 
@@ -47,7 +54,12 @@ HIST_EVERY = 4
 def ordered_bits(values: Tensor) -> Tensor:
     """Float32 values as int32 whose integer order is the float order (``-0.0`` taken as 0)."""
     bits = (values.float() + 0.0).view(torch.int32)
-    return torch.where(bits < 0, bits ^ 0x7FFFFFFF, bits)
+    return _ordered(bits)
+
+
+def _ordered(bits: Tensor) -> Tensor:
+    """Float32 bits (int32) made order-preserving: negatives get their 31 low bits flipped."""
+    return ((bits >> 31) & 0x7FFFFFFF) ^ bits
 
 
 def pack(values: Tensor, positions: Tensor) -> Tensor:
@@ -84,6 +96,90 @@ def side_keys(xt: Tensor, positions: Tensor, n: int, sign: int) -> Tensor:
     if len(tied):
         keys[tied] = top_keys(pack(sign * xt[tied], positions), n)
     return keys
+
+
+def thresholds(keys: Tensor) -> Tensor:
+    """The value of each row's n-th key, ``-inf`` where the row holds fewer than n tokens."""
+    values, _ = unpack(keys[..., -1])
+    return torch.where(keys[..., -1] == EMPTY, float("-inf"), values)
+
+
+#: A side whose candidates exceed this fraction of the chunk's tokens × neurons takes the
+#: dense top-(n+1) instead (the first chunks, when the running top-n is not yet selective).
+DENSE_FRACTION = 0.5
+
+
+#: Tokens per block whose maximum :meth:`LayerState.update_top` reads first.
+BLOCK = 8
+
+
+def block_extremes(x: Tensor) -> Tensor:
+    """``(2, ceil(T / BLOCK), d)``: per block of :data:`BLOCK` tokens the max of ``x`` and of -x."""
+    t, d = x.shape
+    whole = t // BLOCK * BLOCK
+    rows = x[:whole].view(-1, BLOCK, d)  # (blocks, BLOCK, d)
+    high, low = rows.amax(1), rows.amin(1)  # (blocks, d)
+    if whole < t:
+        high = torch.cat([high, x[whole:].amax(0, keepdim=True)])
+        low = torch.cat([low, x[whole:].amin(0, keepdim=True)])
+    return torch.stack([high, -low])
+
+
+def group_keys(neurons: Tensor, keys: Tensor, d: int) -> tuple[Tensor, Tensor]:
+    """Keys ``(K,)`` of ``neurons`` ``(K,)`` as rows: ``(neurons hit, (hit, most per neuron))``.
+
+    Slots a neuron does not fill hold :data:`EMPTY`.
+    """
+    counts = torch.bincount(neurons, minlength=d)  # (d,)
+    order = torch.argsort(neurons, stable=True)
+    neurons, keys = neurons[order], keys[order]  # neuron-major
+    starts = torch.cumsum(counts, 0) - counts  # (d,): each neuron's first slot in ``order``
+    rank = torch.arange(len(keys), device=keys.device) - starts[neurons]
+    dense = torch.full((d, int(counts.max())), EMPTY, dtype=torch.int64, device=keys.device)
+    dense[neurons, rank] = keys  # (d, most)
+    hit = counts.nonzero().flatten()
+    return hit, dense[hit]
+
+
+def _bin_tables(edges: Tensor) -> tuple[Tensor, Tensor] | None:
+    """Look-up tables that bin a float by the top 16 bits of its :func:`ordered_bits`.
+
+    Cell ``c`` holds the ordered integers ``[(c - 2**15) << 16, (c - 2**15 + 1) << 16)``; at
+    most one edge falls in a cell (10 bins per decade are far wider than a cell's 2**-7
+    relative width), so ``bin = base[c] + (o >= split[c])``: ``split`` the cell's edge, or the
+    cell's first integer (with ``base`` one less) where it holds none. None if some cell holds
+    two edges (other edges than :data:`EDGES`: :func:`torch.bucketize` is used).
+    """
+    ordered = ordered_bits(edges).to(torch.int64).cpu()  # (E,) ascending
+    low = (torch.arange(1 << 16, dtype=torch.int64) - (1 << 15)) << 16  # (cells,) first ints
+    base = torch.searchsorted(ordered, low)  # edges below each cell
+    inside = torch.searchsorted(ordered, low + (1 << 16)) - base  # edges in each cell
+    if int(inside.max()) > 1:
+        return None
+    edge = ordered[torch.clamp(base, max=len(ordered) - 1)]
+    split = torch.where(inside == 1, edge, low)
+    base = torch.where(inside == 1, base, base - 1)
+    return base.to(torch.int32).to(edges.device), split.to(torch.int32).to(edges.device)
+
+
+_SCRATCH = Scratch()  # work tensors of one layer's update, reused by every layer and chunk
+_TABLES: dict[int, tuple[Tensor, tuple[Tensor, Tensor] | None]] = {}
+
+
+def bin_indices(x: Tensor, edges: Tensor) -> Tensor:
+    """``torch.bucketize(x, edges, right=True)`` (float32 ``edges``), by table look-up."""
+    cached = _TABLES.get(id(edges))
+    if cached is None or cached[0] is not edges:
+        cached = _TABLES[id(edges)] = (edges, _bin_tables(edges))
+    tables = cached[1]
+    if tables is None:
+        return torch.bucketize(x, edges, right=True).to(torch.int32)
+    base, split = tables
+    ordered = _ordered(x.view(torch.int32))  # -0.0 and 0.0 share a bin: no edge between them
+    cell = ((ordered >> 16) + (1 << 15)).view(-1)  # (x.numel(),) table rows
+    bins = base.index_select(0, cell)
+    bins += ordered.view(-1) >= split.index_select(0, cell)
+    return bins.view(x.shape)
 
 
 @dataclass
@@ -130,22 +226,75 @@ class LayerState:
         self.keys = top_keys(both, self.n)
 
     def update(self, x: Tensor, positions: Tensor, edges: Tensor) -> None:
-        """Take one chunk's coefficients ``x`` ``(T, d_mlp)`` at global ``positions`` ``(T,)``."""
-        xt = x.float().T.contiguous()  # (d_mlp, T): every reduction runs along contiguous rows
-        positions = positions.to(xt.device)
-        pos_keys = side_keys(xt, positions, self.n, 1)
-        neg_keys = side_keys(xt, positions, self.n, -1)
-        self.merge_keys(torch.stack([pos_keys, neg_keys]).cpu())  # (2, d_mlp, k)
-        xd = xt.double()
-        ones = torch.ones(xt.shape[1], dtype=torch.float64, device=xt.device)
-        self.add_sums(torch.stack([xd @ ones, xd.mul_(xd) @ ones]).cpu())  # (2, d_mlp)
-        self.active += ((xt > 0).float() @ ones.float()).round().to(torch.int64).cpu()
+        """Take one chunk's coefficients ``x`` ``(T, d_mlp)`` at global ``positions`` ``(T,)``.
+
+        ``x`` may be any subset of a chunk's tokens (positions need not be contiguous);
+        ``edges`` are the float32 histogram edges (:data:`EDGES`) on ``x``'s device.
+        """
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # many small ops: one thread (a second only waits, when busy)
+        try:
+            self._update(x.float().contiguous(), positions.to(x.device), edges)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _update(self, x: Tensor, positions: Tensor, edges: Tensor) -> None:
+        t, d = x.shape
+        self.update_top(x, positions)
+        xd = _SCRATCH.get((t, d), torch.float64, x.device, "x64").copy_(x)  # (T, d_mlp)
+        ones = torch.ones(1, t, dtype=torch.float64, device=x.device)
+        first = ones @ xd  # (1, d_mlp)
+        sums = torch.cat([first, ones @ xd.mul_(xd)])  # (2, d_mlp); float32 squares are exact
+        self.add_sums(sums.cpu())
+        positive = torch.gt(x, 0, out=_SCRATCH.get((t, d), torch.bool, x.device, "mask"))
+        self.active += positive.sum(0, dtype=torch.int32).cpu()
         sample = (positions % HIST_EVERY == 0).nonzero().flatten()
-        d = xt.shape[0]
-        bins = torch.bucketize(xt[:, sample].contiguous(), edges, right=True)  # (d, T'): bins
-        bins += torch.arange(d, device=xt.device).unsqueeze(1) * N_BINS  # into (d * N_BINS)
+        bins = bin_indices(x.index_select(0, sample), edges)  # (T', d)
+        bins += torch.arange(0, d * N_BINS, N_BINS, dtype=torch.int32, device=x.device)
         self.hist += torch.bincount(bins.reshape(-1), minlength=d * N_BINS).view(d, -1).cpu()
-        self.count += xt.shape[1]
+        self.count += x.shape[0]
+
+    def update_top(self, x: Tensor, positions: Tensor) -> None:
+        """Merge the tokens of ``x`` ``(T, d)`` into the running top-n of both signs.
+
+        Only tokens at or beyond a neuron's threshold (ties included) can enter its top-n: the
+        larger of its current n-th value and the n-th largest maximum of the chunk's blocks of
+        :data:`BLOCK` tokens (n blocks each hold a token at least that large). Only blocks whose
+        maximum reaches the threshold are read again, token by token; the others are never
+        packed. A side with too many candidates (ReLU zeros) takes the dense top-(n+1) of
+        :func:`side_keys`.
+        """
+        t, d = x.shape
+        limit = thresholds(self.keys).to(x.device)  # (2, d): n-th value of sign * x
+        blocks = block_extremes(x)  # (2, blocks, d): max of x, max of -x
+        young = self.count < 2 * t  # the running top-n is not selective yet
+        xt = None  # (d, T), made for the dense top-(n+1) only
+        for side, sign in ((0, 1), (1, -1)):
+            peaks = blocks[side]  # (blocks, d)
+            floor = limit[side]
+            if young and len(peaks) >= self.n:
+                floor = torch.maximum(floor, torch.topk(peaks, self.n, dim=0).values[-1])
+            hit_blocks, neurons = (peaks >= floor).nonzero(as_tuple=True)  # (Kb,), (Kb,)
+            if len(hit_blocks) * BLOCK > DENSE_FRACTION * t * d:
+                if xt is None:
+                    xt = x.T.contiguous()  # (d, T): the top-(n+1) runs along contiguous rows
+                found = side_keys(xt, positions, self.n, sign).cpu()  # (d, k)
+                both = torch.cat([self.keys[side], found], dim=1)  # (d, n + k)
+                self.keys[side] = top_keys(both, self.n)
+                continue
+            tokens = hit_blocks.unsqueeze(1) * BLOCK + torch.arange(BLOCK, device=x.device)
+            inside = tokens < t  # (Kb, BLOCK): the last block may be short
+            flat = tokens.clamp_(max=t - 1) * d + neurons.unsqueeze(1)  # (Kb, BLOCK)
+            values = sign * x.view(-1).index_select(0, flat.view(-1)).view(flat.shape)
+            keep = (inside & (values >= floor[neurons].unsqueeze(1))).view(-1)
+            if not bool(keep.any()):
+                continue
+            tokens, values = tokens.view(-1)[keep], values.view(-1)[keep]  # (K,)
+            neurons = neurons.unsqueeze(1).expand(-1, BLOCK).reshape(-1)[keep]  # (K,)
+            keys = pack(values, positions[tokens])  # (K,)
+            hit, rows = group_keys(neurons.cpu(), keys.cpu(), d)  # (h,), (h, most)
+            both = torch.cat([self.keys[side, hit], rows], dim=1)  # (h, n + most)
+            self.keys[side, hit] = top_keys(both, self.n)
 
     def sums(self) -> np.ndarray:
         """``(2, d_mlp)`` float64: sum(x) and sum(x**2)."""

@@ -3,9 +3,10 @@
 The corpus is streamed through the model in fixed chunks (:mod:`vocablens.activations.chunks`);
 a forward pre-hook on each block's down projection hands every layer's neuron coefficients to
 its running state (:mod:`vocablens.activations.accumulate`), so memory does not grow with the
-corpus. After every chunk the state is checkpointed (``checkpoint/``, written atomically): a run
-that is killed and started again with the same options resumes after the last finished chunk
-and gives the same result as an uninterrupted one. Under ``torchrun`` each process takes every
+corpus. The state is checkpointed (``checkpoint/``, written atomically) after the first chunk and
+then whenever :data:`SAVE_EVERY` times the last write's duration has passed since it (so writes
+take at most ~5 % of the run): a run that is killed and started again with the same options
+resumes after the last checkpointed chunk and gives the same result as an uninterrupted one. Under ``torchrun`` each process takes every
 ``world``-th chunk and rank 0 merges the states exactly (:mod:`vocablens.activations.distributed`).
 
 States are keyed ``(layer, expert)``: ``expert`` -1 for a dense layer, and one state per expert
@@ -44,6 +45,7 @@ from vocablens.activations.distributed import (
 )
 from vocablens.activations.tables import context_rows, contexts_frame, stats_frame, top_rows
 from vocablens.atomic import atomic_path, check_folder_target
+from vocablens.buffers import Scratch
 from vocablens.errors import InputError
 from vocablens.layerspec import LayerSpec, layer_list, parse_layers
 from vocablens.model.components import routed_coefficients, routing_groups
@@ -58,6 +60,8 @@ __all__ = ["ActivationsConfig", "activations_to_dir"]
 #: A state's key: ``(layer, expert)``, ``expert`` -1 for a dense layer.
 StateKey = tuple[int, int]
 States = dict[StateKey, LayerState]
+#: A checkpoint is written once this many times the last write's duration has passed since it.
+SAVE_EVERY = 20
 
 
 @dataclass(frozen=True)
@@ -167,6 +171,15 @@ class _Run:
         for layer in layers:
             mlp = lm.view.mlp(layer)
             self.keys += [(layer, e) for e in range(mlp.n_experts)] if mlp.moe else [(layer, -1)]
+        self.scratch = Scratch()
+        self.saved_at: float | None = None  # perf_counter() when the last checkpoint was done
+        self.save_seconds = 0.0  # how long it took
+
+    def save_due(self) -> bool:
+        """Whether a checkpoint is due (none yet, or ``SAVE_EVERY`` × its cost since the last)."""
+        if self.saved_at is None:
+            return True
+        return time.perf_counter() - self.saved_at >= SAVE_EVERY * self.save_seconds
 
     def stream(self):
         docs = tokenized_documents(self.corpus.documents(), self.lm.tokenizer)
@@ -188,8 +201,11 @@ class _Run:
         arrays: dict[str, Any] = {"meta": np.array(json.dumps(meta))}
         for key, state in states.items():
             arrays.update(state.to_arrays(_prefix(key)))
+        start = time.perf_counter()
         with atomic_path(self.checkpoint) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
+        self.saved_at = time.perf_counter()
+        self.save_seconds = self.saved_at - start
 
     def forward(self, chunk, states: States, edges: torch.Tensor) -> None:
         """Run one chunk through the model, feeding every layer's coefficients to its states."""
@@ -200,7 +216,11 @@ class _Run:
 
         def sink(layer: int, coefficients: torch.Tensor) -> None:
             flat = coefficients.reshape(rows * width, -1)  # (rows * pos, d_mlp)
-            states[layer, -1].update(flat.index_select(0, select), positions, edges)
+            shape = (len(select), flat.shape[1])  # (T, d_mlp): the recorded tokens' rows
+            into = self.scratch.get(shape, flat.dtype, flat.device, "rows")
+            states[layer, -1].update(
+                torch.index_select(flat, 0, select, out=into), positions, edges
+            )
 
         def routing(layer: int, hidden: torch.Tensor, experts: torch.Tensor,
                     weights: torch.Tensor) -> None:  # fmt: skip
@@ -239,7 +259,8 @@ class _Run:
                         raise InputError("corpus longer than 2**32 tokens: use --max-tokens")
                     self.forward(chunk, states, edges)
                     done += len(chunk.select)
-                    self.save(states, chunk.index + 1, done)
+                    if self.save_due():
+                        self.save(states, chunk.index + 1, done)
                     bar.update(len(chunk.select))
                     after_chunk(chunk.index)
         finally:
