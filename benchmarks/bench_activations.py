@@ -44,7 +44,7 @@ def speed(lm, tokens: int, chunk_tokens: int, top_n: int) -> dict:
                                top_n=top_n, progress=False)  # fmt: skip
     layers = list(range(lm.view.n_layers))
     run = _Run(config, lm, open_corpus(None), layers, Shard())
-    states, _ = run.load()
+    states, _, _ = run.load()
     edges = torch.tensor(EDGES, dtype=torch.float32)
     bare = ours = save = 0.0
     n_tokens = padded = saves = 0
@@ -59,7 +59,7 @@ def speed(lm, tokens: int, chunk_tokens: int, top_n: int) -> dict:
                 run.forward(chunk, states, edges)
                 t2 = time.perf_counter()
                 if run.save_due():
-                    run.save(states, chunk.index + 1)
+                    run.save(states, chunk.index + 1, n_tokens + len(chunk.select))
                     saves += 1
                 t3 = time.perf_counter()
                 bare, ours, save = bare + t1 - t0, ours + t2 - t1, save + t3 - t2
