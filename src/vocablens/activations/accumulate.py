@@ -231,12 +231,10 @@ class LayerState:
         ``x`` may be any subset of a chunk's tokens (positions need not be contiguous);
         ``edges`` are the float32 histogram edges (:data:`EDGES`) on ``x``'s device.
         """
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # many small ops: one thread (a second only waits, when busy)
-        try:
-            self._update(x.float().contiguous(), positions.to(x.device), edges)
-        finally:
-            torch.set_num_threads(threads)
+        # On torch's threads, as the forward pass: on a quiet 2-core machine two threads beat one
+        # (1.26x against 1.39x the bare forward, benchmarks/README.md); on a crowded one a second
+        # thread mostly waits, and torch.set_num_threads(1) is the caller's choice.
+        self._update(x.float().contiguous(), positions.to(x.device), edges)
 
     def _update(self, x: Tensor, positions: Tensor, edges: Tensor) -> None:
         t, d = x.shape
