@@ -23,35 +23,32 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_labels  # noqa: E402
 
 
-@pytest.mark.slow
-def test_judged_set_floors():
-    judged = bench_labels.read_jsonl(bench_labels.DATA / "smollm2_values.jsonl")
-    items = bench_labels.read_jsonl(bench_labels.DATA / "smollm2_values_lists.jsonl")
+def overall_scores(name: str) -> dict:
+    """The labeller's overall scores on the judged set ``name`` (on the annotator's readout)."""
+    judged = bench_labels.read_jsonl(bench_labels.DATA / f"{name}.jsonl")
+    items = bench_labels.read_jsonl(bench_labels.DATA / f"{name}_lists.jsonl")
     lists = bench_labels.readout_lists(items, csls=False)[DEFAULT_READOUT]
     labeler = ConceptLabeler().fit()
     machine = {i: bench_labels.machine_labels(t, labeler) for i, t in lists.items()}
     overall = bench_labels.score(judged, machine)["all"]
-    print(overall)
-    assert overall["n"] == 180
-    assert overall["recall"] >= 0.52
-    assert overall["false_concepts"] <= 0.15
-    assert overall["poly_f1"] >= 0.35
+    print(name, overall)
+    return overall
+
+
+#: (judged set, cards, recall floor, false-concept ceiling, poly-F1 floor). The second set
+#: (seed 2027) was read blind after the rules were fixed: a held-out check. Measured: first set
+#: 0.55 / 0.14 / 0.41, second set 0.53 / 0.07 / 0.43.
+FLOORS = [("smollm2_values", 180, 0.52, 0.15, 0.35), ("smollm2_values_b", 120, 0.48, 0.12, 0.35)]
 
 
 @pytest.mark.slow
-def test_second_judged_set_floors():
-    """The second set (seed 2027, read blind after the rules were fixed): a held-out check."""
-    judged = bench_labels.read_jsonl(bench_labels.DATA / "smollm2_values_b.jsonl")
-    items = bench_labels.read_jsonl(bench_labels.DATA / "smollm2_values_b_lists.jsonl")
-    lists = bench_labels.readout_lists(items, csls=False)[DEFAULT_READOUT]
-    labeler = ConceptLabeler().fit()
-    machine = {i: bench_labels.machine_labels(t, labeler) for i, t in lists.items()}
-    overall = bench_labels.score(judged, machine)["all"]
-    print(overall)
-    assert overall["n"] == 120
-    assert overall["recall"] >= 0.48  # measured 0.53
-    assert overall["false_concepts"] <= 0.12  # measured 0.07
-    assert overall["poly_f1"] >= 0.35  # measured 0.43
+@pytest.mark.parametrize(("name", "n", "recall", "false_concepts", "poly_f1"), FLOORS)
+def test_judged_set_floors(name, n, recall, false_concepts, poly_f1):
+    overall = overall_scores(name)
+    assert overall["n"] == n
+    assert overall["recall"] >= recall
+    assert overall["false_concepts"] <= false_concepts
+    assert overall["poly_f1"] >= poly_f1
 
 
 def test_acceptability_rule():
