@@ -255,10 +255,8 @@ class ConceptLabeler:
                 first = pair[0]  # two groups, each a concept on its own: a polysemantic list
             else:
                 pair = None
-        if first is None:
-            first = head_candidate(
-                self, groups, total, tokens, self.min_coverage
-            )  # a word + related words
+        if first is None:  # a word and its directly related words; one concept, never a pair
+            first, pair = head_candidate(self, groups, total, tokens, self.min_coverage), None
         form, form_cov = self._form(analyses, weights)
         poly = first is not None and pair is not None
         second = pair[1] if pair is not None else None
