@@ -36,7 +36,6 @@ supported unconfident labels did not pay; see ``benchmarks/README.md``).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Sequence
@@ -303,19 +302,3 @@ def context_evidence(
             "context_support": bool(label.semantic and share >= min_support),
         })  # fmt: skip
     return pd.DataFrame(rows)
-
-
-def manifest_of(source: Any) -> dict[str, Any]:
-    """The projections manifest next to ``source`` (a folder or a file in one); ``{}`` if none."""
-    if isinstance(source, pd.DataFrame):
-        return {}
-    path = Path(source)
-    for folder in (path, path.parent):
-        candidate = folder / "manifest.json"
-        if candidate.is_file():
-            try:
-                found = json.loads(candidate.read_text())
-            except (OSError, ValueError):
-                return {}
-            return found if isinstance(found, dict) else {}
-    return {}

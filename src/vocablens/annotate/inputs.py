@@ -31,23 +31,27 @@ def read_projection_table(source: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     """A projections table and its manifest (``{}`` when there is none).
 
     Args:
-        source: a DataFrame, a projections folder or a Parquet file.
+        source: a DataFrame, a projections folder or a Parquet file (a layer file's manifest is
+            its folder's, when that one is readable).
 
     Raises:
-        ResultFileError: missing, unreadable, or without the needed columns.
+        ResultFileError: missing, unreadable, or without the needed columns; a folder's
+            manifest that cannot be read.
     """
-    manifest: dict[str, Any] = {}
+    manifest: Any = {}
     if isinstance(source, pd.DataFrame):
         frame = source
     else:
         path = Path(source)
         if not path.exists():
             raise ResultFileError(f"projections not found: {path}")
-        if path.is_dir() and (path / "manifest.json").is_file():
+        folder = path if path.is_dir() else path.parent
+        if (folder / "manifest.json").is_file():
             try:
-                manifest = json.loads((path / "manifest.json").read_text())
+                manifest = json.loads((folder / "manifest.json").read_text())
             except (OSError, ValueError) as exc:
-                raise ResultFileError(f"corrupt manifest in {path}: {exc}") from exc
+                if folder == path:
+                    raise ResultFileError(f"corrupt manifest in {path}: {exc}") from exc
         frame = _read(path)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:

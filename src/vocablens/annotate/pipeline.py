@@ -152,7 +152,7 @@ def annotate_projections(
     chosen = parse_layers(layers)
     if chosen is not None:
         frame = frame[frame["layer"].isin(chosen)]
-    run = _context_run(activations, frame, manifest, projections, context_tokens, agree_k)
+    run = _context_run(activations, frame, manifest, context_tokens, agree_k)
     if detector is None:
         detector = PolysemanticityDetector(labeler=labeler)
     if not hasattr(detector, "labeler_"):
@@ -189,24 +189,18 @@ def annotate_projections(
     return Annotations(out)
 
 
-def _context_run(activations: Any, frame: pd.DataFrame, manifest: dict, source: Any,
-                 tokens: str, agree_k: int) -> Any:  # fmt: skip
+def _context_run(activations: Any, frame: pd.DataFrame, manifest: dict, tokens: str,
+                 agree_k: int) -> Any:  # fmt: skip
     """The checked corpus run, or None without ``activations`` (fails before any labelling)."""
     if activations is None:
         return None
-    from vocablens.annotate.context_evidence import (
-        check_options,
-        check_run,
-        manifest_of,
-        open_context_run,
-    )
+    from vocablens.annotate.context_evidence import check_options, check_run, open_context_run
 
     check_options(tokens, agree_k)
     if "token_id" not in frame.columns:
         raise InputError("the projections have no token_id column: the context agreement needs it")
     run = open_context_run(activations)
     values = frame[frame["kind"] == "values"]
-    manifest = manifest or manifest_of(source)  # a layer file: its folder's manifest
     check_run(run, manifest, sorted(int(x) for x in values["layer"].unique()))
     return run
 
