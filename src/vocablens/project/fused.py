@@ -55,9 +55,10 @@ def ffn_tables(
     norms = cos.token_norms()  # (n_cols,)
     scale = 1.0 / torch.where(norms > 0, norms, torch.ones_like(norms))  # as cosine_columns
     for kind, expert, matrix in raw.matrices(layer, kinds):
-        offsets = cos.vector_readout(kind).offsets  # the masked tokens of the cosine readout
+        readout = raw.vector_readout(kind)
+        offsets = cos.mask_offsets(readout)  # the cosine readout's masked tokens, or None
         top_raw, top_cos = vector_topk_scaled(
-            matrix.detach(), raw.vector_readout(kind), raw.k, scale, offsets, block_mb=raw.block_mb
+            matrix.detach(), readout, raw.k, scale, offsets, block_mb=raw.block_mb
         )
         rows = cos.row_norms(kind, matrix).float().cpu()  # (d_mlp,)
         top_cos.scores.div_(rows[:, None, None])  # (d_mlp, 2, k): the cosines

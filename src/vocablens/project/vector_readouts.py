@@ -107,7 +107,7 @@ class ReadoutMixin:
                 hub = self.hub(hub_kind)
                 offsets = torch.stack([-hub.r_pos, hub.r_neg]).to(base.device, base.dtype)
                 base = Readout(2 * base.R_T, self._scratch)  # CSLS: 2 cos - r+ / 2 cos + r-
-            mask = self._mask_offsets(base)
+            mask = self.mask_offsets(base)
             if mask is not None:
                 offsets = mask if offsets is None else offsets + mask
             if offsets is None:
@@ -116,7 +116,7 @@ class ReadoutMixin:
 
         return self._lazy(key, build)
 
-    def _mask_offsets(self, base: Readout) -> Tensor | None:
+    def mask_offsets(self, base: Readout) -> Tensor | None:
         """``(2, n_cols)``: ``-big`` / ``+big`` on the masked columns, 0 elsewhere; or None."""
         if self._masked_cols is None:
             return None
