@@ -223,7 +223,6 @@ def _support(
     lower: str, key: str, senses: Any, lexicon: Any
 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Per part of speech, the weighted synsets the word's leading senses reach."""
-    counts = lexicon.sense_counts()
     names = {lower, key}
     support: dict[str, dict[str, float]] = {}
     totals: dict[str, int] = {}
@@ -231,27 +230,15 @@ def _support(
         synsets = lexicon.synsets(lower, pos)
         if not synsets:
             continue
-        sense_counts = [
-            sum(counts.get(lemma.key(), 0) for lemma in s.lemmas() if lemma.name().lower() in names)
-            for s in synsets
-        ]
-        top = max(sense_counts)
-        totals[pos] = sum(sense_counts) + 1
+        leading, totals[pos] = _leading_senses(synsets, names, lexicon)
         weights: dict[str, float] = {}
-        kept = 0
-        for rank, (synset, count) in enumerate(zip(synsets, sense_counts, strict=True)):
-            w = (count + 1) / (top + 1) / (1 + 0.3 * rank)
-            if w < MIN_SENSE_WEIGHT:
-                continue
+        for synset, w in leading:
             for name in lexicon.up(synset):
                 if weights.get(name, 0.0) < w:
                     weights[name] = w
             group = SUPERSENSE + synset.lexname()
             if synset.lexname() in SUPERSENSES and weights.get(group, 0.0) < w:
                 weights[group] = w
-            kept += 1
-            if kept == MAX_SENSES:
-                break
         _add_derived(lexicon, synsets, weights)
         support[pos] = weights
     adjective, n_adjective = _adjective_support(lower, names, lexicon)
@@ -260,6 +247,29 @@ def _support(
         totals["a"] = n_adjective
     total = sum(totals.values()) or 1
     return support, {pos: n / total for pos, n in totals.items()}
+
+
+def _leading_senses(synsets: Any, names: set[str], lexicon: Any) -> tuple[list[Any], int]:
+    """A word's leading senses with their weights, and its tagged count plus one.
+
+    A sense at rank ``r`` with ``c`` tagged uses (of the word's own lemmas, ``names``) weighs
+    ``(c + 1) / (top + 1) / (1 + 0.3 r)``; senses under :data:`MIN_SENSE_WEIGHT` are skipped
+    and at most :data:`MAX_SENSES` are kept, as ``(synset, weight)`` pairs.
+    """
+    counts = lexicon.sense_counts()
+    sense_counts = [
+        sum(counts.get(lemma.key(), 0) for lemma in s.lemmas() if lemma.name().lower() in names)
+        for s in synsets
+    ]
+    top = max(sense_counts)
+    leading = []
+    for rank, (synset, count) in enumerate(zip(synsets, sense_counts, strict=True)):
+        w = (count + 1) / (top + 1) / (1 + 0.3 * rank)
+        if w >= MIN_SENSE_WEIGHT:
+            leading.append((synset, w))
+            if len(leading) == MAX_SENSES:
+                break
+    return leading, sum(sense_counts) + 1
 
 
 def _add_derived(lexicon: Any, synsets: Any, weights: dict[str, float]) -> None:
@@ -292,7 +302,6 @@ def _adjective_support(lower: str, names: set[str], lexicon: Any) -> tuple[dict[
     Returns:
         The support, and the tagged count of the senses plus one (the adjective share's weight).
     """
-    counts = lexicon.sense_counts()
     synsets = [s for s in lexicon.synsets(lower) if s.pos() in ("a", "s")]
     if not synsets:
         for adverb in lexicon.synsets(lower, "r")[:2]:
@@ -301,17 +310,9 @@ def _adjective_support(lower: str, names: set[str], lexicon: Any) -> tuple[dict[
                     synsets += [p.synset() for p in lemma.pertainyms()]
     if not synsets:
         return {}, 0
-    sense_counts = [
-        sum(counts.get(lemma.key(), 0) for lemma in s.lemmas() if lemma.name().lower() in names)
-        for s in synsets
-    ]
-    top = max(sense_counts)
+    leading, n_tagged = _leading_senses(synsets, names, lexicon)
     out: dict[str, float] = {}
-    kept = 0
-    for rank, (synset, count) in enumerate(zip(synsets, sense_counts, strict=True)):
-        w = (count + 1) / (top + 1) / (1 + 0.3 * rank)
-        if w < MIN_SENSE_WEIGHT:
-            continue
+    for synset, w in leading:
         heads = synset.similar_tos() if synset.pos() == "s" else [synset]
         targets = [t for head in heads[:1] for t in (head, *head.attributes())]
         for target in targets:
@@ -325,7 +326,4 @@ def _adjective_support(lower: str, names: set[str], lexicon: Any) -> tuple[dict[
                 name = other.synset().name()
                 if other.synset().pos() == "n" and out.get(name, 0.0) < derived:
                     out[name] = derived
-        kept += 1
-        if kept == MAX_SENSES:
-            break
-    return out, sum(sense_counts) + 1
+    return out, n_tagged
