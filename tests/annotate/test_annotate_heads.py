@@ -6,7 +6,7 @@ import pytest
 
 from vocablens.annotate import ConceptLabeler
 from vocablens.annotate.relations import Relations
-from vocablens.annotate.wordnet import open_wordnet
+from vocablens.annotate.wordnet import Lexicon
 
 NOISE = [" Organ", " shaken", " vent", "hum", " storm", " sample", "len", " fan", " US", " rock"]
 
@@ -17,7 +17,7 @@ def labeler():
 
 
 def test_direct_relations_from_wordnet():
-    rel = Relations(open_wordnet())
+    rel = Relations(Lexicon())
     assert rel.base("older") in ("old", "older")
     assert rel.related("old", "elderly")  # elderly: "advanced in years; (euphemistic for 'old')"
     assert rel.related("speed", "fast")  # an attribute and its adjective

@@ -184,7 +184,7 @@ class ConceptLabeler:
         self.lexicon_ = Lexicon(path=self.wordnet_path)
         wn = self.lexicon_.wn
         self._ic_by_offset = {pos: information_content(wn, pos) for pos in ("n", "v")}
-        self.relations_ = Relations(wn)
+        self.relations_ = Relations(self.lexicon_)
         self._analysis_cache: dict[str, TokenAnalysis] = {}
         self._ic_cache: dict[str, float] = {}
         n = 0

@@ -55,14 +55,14 @@ class Head:
 
 
 class Relations:
-    """Cached near words and base forms over a WordNet reader.
+    """Cached near words and base forms over the labeller's WordNet lexicon.
 
     Args:
-        wn: an nltk ``WordNetCorpusReader`` (the :class:`~vocablens.annotate.wordnet.Lexicon`'s).
+        lexicon: the :class:`~vocablens.annotate.wordnet.Lexicon` (its cached ``synsets``).
     """
 
-    def __init__(self, wn: Any):
-        self.wn = wn
+    def __init__(self, lexicon: Any):
+        self.lexicon = lexicon
         self._base: dict[str, str] = {}
         self._near: dict[str, frozenset[str]] = {}
 
@@ -72,7 +72,7 @@ class Relations:
         if hit is None:
             hit = word
             for pos in ("n", "v", "a"):
-                forms = self.wn._morphy(word, pos)
+                forms = self.lexicon.wn._morphy(word, pos)
                 if forms:
                     hit = forms[0]
                     break
@@ -85,7 +85,7 @@ class Relations:
         if hit is None:
             out: set[str] = set()
             seen: dict[str, int] = {}
-            for s in self.wn.synsets(word):
+            for s in self.lexicon.synsets(word):
                 if seen.get(s.pos(), 0) >= SENSES:
                     continue
                 seen[s.pos()] = seen.get(s.pos(), 0) + 1
