@@ -3,13 +3,15 @@
 Every command that writes checks its target first (:func:`check_file_target`,
 :func:`check_folder_target`, :func:`check_replaceable_folder`), so bad output paths fail in a second with a one-line
 :class:`~vocablens.errors.InputError`, before minutes of computing. Files are then written to a
-temporary name beside the target and renamed over it (:func:`atomic_path`).
+temporary name beside the target and renamed over it (:func:`atomic_path`); folders are built
+beside the target and swapped in whole (:func:`replaced_folder`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -132,3 +134,38 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``target`` atomically."""
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by the finished folder ``tmp`` (two renames on the same file system)."""
+    if not (out.exists() or out.is_symlink()):
+        tmp.rename(out)
+        return
+    old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
+    out.rename(old)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def replaced_folder(target: Path) -> Iterator[Path]:
+    """Yield a new folder beside ``target``; on success it replaces ``target`` whole.
+
+    The caller writes every file into the yielded folder (mode 0755). When the block raises,
+    the folder is removed and ``target`` is left as it was, so a failed or interrupted run
+    never leaves a half-written folder over a good one. Check ``target`` first
+    (:func:`check_replaceable_folder`).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        os.chmod(tmp, 0o755)
+        yield tmp
+        _swap_into_place(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -10,15 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vocablens.atomic import check_replaceable_folder
+from vocablens.atomic import check_replaceable_folder, replaced_folder
 from vocablens.reports import intervene_plots as plots
-from vocablens.reports.render import _environment, _save, _swap_into_place, _version
+from vocablens.reports.render import _environment, _save, _version
 from vocablens.tokens import shown
 
 if TYPE_CHECKING:
@@ -34,10 +32,7 @@ def _write(out: str | os.PathLike[str], kind: str, heading: str, title: str,
            sections: list[dict[str, Any]], figures: dict[str, Any], data: dict[str, Any],
            dpi: int = 100) -> Path:  # fmt: skip
     target = check_replaceable_folder(out, MARKER, "page")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
-        os.chmod(tmp, 0o755)
+    with replaced_folder(target) as tmp:
         (tmp / "img").mkdir()
         for name, ax in figures.items():
             _save(ax, tmp / "img" / name, dpi)
@@ -48,10 +43,6 @@ def _write(out: str | os.PathLike[str], kind: str, heading: str, title: str,
         (tmp / "index.html").write_text(page, encoding="utf-8")
         (tmp / "data.json").write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
         (tmp / MARKER).write_text("vocablens analysis page\n", encoding="utf-8")
-        _swap_into_place(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-import uuid
 import warnings
 from pathlib import Path
 from typing import Any
 
-from vocablens.atomic import check_replaceable_folder
+from vocablens.atomic import check_replaceable_folder, replaced_folder
 from vocablens.reports import page_rows as views
 from vocablens.reports.people import add_people, add_people_to_index, people_lookup
 from vocablens.reports.progress import Progress
@@ -202,21 +199,6 @@ def _version() -> str:
     return __version__
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by the finished folder ``tmp`` (two renames on the same file system)."""
-    if not (out.exists() or out.is_symlink()):
-        tmp.rename(out)
-        return
-    old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-    out.rename(old)
-    try:
-        tmp.rename(out)
-    except BaseException:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def render_report(
     data: ReportData,
     out: str | os.PathLike[str] = "report",
@@ -241,20 +223,14 @@ def render_report(
         InputError: ``out`` is a file or a non-empty folder that is not a report.
     """
     out = check_replaceable_folder(out, MARKER, "report")
-    out.parent.mkdir(parents=True, exist_ok=True)
     bar = progress
     if not isinstance(bar, Progress):
         total = render_steps(len(data.lens.texts), len(data.layers), data.umap is not None,
                              data.explanations is not None)  # fmt: skip
         bar = Progress(total, enabled=bool(progress), desc="writing report")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        os.chmod(tmp, 0o755)
-        _write(data, tmp, bar, dpi)
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        with replaced_folder(out) as tmp:
+            _write(data, tmp, bar, dpi)
     finally:
         if bar is not progress:
             bar.finish()
