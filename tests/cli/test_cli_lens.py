@@ -10,14 +10,7 @@ from click.testing import CliRunner
 from vocablens.cli import main
 from vocablens.layerspec import parse_layers
 
-from tiny_models import tiny_model
 from tiny_tokenizer import save_tiny, tiny_tokenizer
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    model, _ = tiny_model("llama", seed=1)
-    return str(save_tiny(model, tiny_tokenizer(160), tmp_path_factory.mktemp("tiny") / "llama"))
 
 
 def run(*args):
