@@ -19,7 +19,7 @@ Usage::
    The *held-out* rows use concepts (``HELD_OUT``: birds, drinks, clothing, ...) that were
    written down before the annotator first ran on them and never used for tuning.
 2. **Whole model**: project the value vectors of SmolLM2-135M (30 layers x 1536 neurons x 2 signs,
-   top 30, the annotator's readout; ``vocablens.project.projector``) and annotate them all, from
+   top 30, the annotator's readout and raw, where the form may be read; ``vocablens.project``) and annotate them all, from
    a cold start (WordNet opened, no cached look-ups), single process.
 
 The evidence for the labels is ``bench_labels.py`` (real value vectors read by people); the
@@ -102,7 +102,8 @@ def whole_model(lm, layers: str | None, maps: Path | None) -> dict[str, object]:
     from vocablens.project.projector import project
 
     t0 = time.perf_counter()
-    frame = project(lm, "values", layers=layers, k=30, readouts=DEFAULT_READOUT).to_pandas()
+    readouts = f"{DEFAULT_READOUT},raw"  # labels on cosine; the form may be read on raw too
+    frame = project(lm, "values", layers=layers, k=30, readouts=readouts).to_pandas()
     t_project = time.perf_counter() - t0
     wn_module.open_wordnet.cache_clear()  # cold start: WordNet is opened again
     t0 = time.perf_counter()
@@ -116,6 +117,7 @@ def whole_model(lm, layers: str | None, maps: Path | None) -> dict[str, object]:
     out = {
         "vectors": len(ann),
         "rows": len(frame),
+        "form_readouts": ann.loc[ann["form"] != "", "form_readout"].value_counts().to_dict(),
         "project_s": t_project,
         "annotate_s": t_annotate,
         "ms_per_vector": 1e3 * t_annotate / len(ann),
@@ -187,7 +189,7 @@ def main() -> None:
         )
         print("confident label kinds:", {k: round(v, 3) for k, v in r["label_kinds"].items()})
         print("top semantic labels:", r["top_semantic_labels"])
-        print("form descriptions:", r["forms"])
+        print("form descriptions:", r["forms"], "read on:", r["form_readouts"])
         print("confident (semantic) fraction by layer:", r["confident_by_layer"])
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2, default=str))

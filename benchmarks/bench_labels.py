@@ -96,8 +96,15 @@ def as_text(shown_token: str) -> str:
     return shown_token.replace("␣", " ")
 
 
-def machine_labels(tokens: list[str], labeler: Any, legacy: Any = None) -> dict[str, Any]:
-    """The fields scored, from the current labeller (or the legacy labeller + detector)."""
+def machine_labels(
+    tokens: list[str], labeler: Any, legacy: Any = None, raw: list[str] | None = None,
+    readout: str = "cosine",
+) -> dict[str, Any]:  # fmt: skip
+    """The fields scored, from the current labeller (or the legacy labeller + detector).
+
+    ``raw``: the vector's raw top tokens, where the labeller may also read the form (as the
+    annotator does when the projections hold both readouts).
+    """
     if legacy is not None:
         label = labeler.label(tokens)
         poly = legacy.score(tokens)
@@ -106,7 +113,7 @@ def machine_labels(tokens: list[str], labeler: Any, legacy: Any = None) -> dict[
                 "form": label.label if label.confident and not semantic else "",
                 "polysemantic": bool(poly.polysemantic),
                 "groups": list(poly.cluster_labels)}  # fmt: skip
-    label = labeler.label(tokens)
+    label = labeler.label(tokens, raw=raw, readout=readout)
     return {"label": label.label, "semantic": label.semantic, "form": label.form,
             "polysemantic": label.polysemantic,
             "groups": [g.label for g in label.groups] if label.polysemantic else []}  # fmt: skip
@@ -193,7 +200,9 @@ def run(
     detector = PolysemanticityDetector(labeler=labeler).fit() if legacy else None
     results = {}
     for readout, by_id in lists.items():
-        machine = {i: machine_labels(tokens, labeler, detector) for i, tokens in by_id.items()}
+        raw = lists["raw"]
+        machine = {i: machine_labels(tokens, labeler, detector, raw[i], readout)
+                   for i, tokens in by_id.items()}  # fmt: skip
         mine = [j for j in judged if j["id"] in machine]
         if not split:
             results[readout] = score(mine, machine)

@@ -63,3 +63,20 @@ def test_function_words_beside_a_word_are_not_two_meanings(labeler):
     tokens = [" from", " From", "from", " into", " across", " start", " Start", *NOISE]
     label = labeler.label(tokens)
     assert label.semantic and not label.polysemantic
+
+
+def test_one_word_beside_function_words_is_never_a_second_meaning(labeler):
+    # the word's variants cover as much as the prepositions: still one phrase, not two meanings
+    tokens = [" between", " start", " in", " Start", " after", " starting", " about", " starts",
+              " on", " started", " towards", *NOISE]  # fmt: skip
+    label = labeler.label(tokens)
+    assert label.semantic and not label.polysemantic
+
+
+def test_related_word_families_are_one_concept(labeler):
+    # "race" and "racial" are two families that WordNet derives from each other
+    tokens = [" race", " races", " racial", " Race", " Racial", "Race", " racially", "racial",
+              *NOISE]  # fmt: skip
+    label = labeler.label(tokens)
+    assert label.semantic and not label.polysemantic
+    assert labeler.relations_.related("race", "racial")

@@ -1,10 +1,9 @@
-"""The labels against the judged set of real SmolLM2 value vectors (the evidence; slow).
+"""The labels against the judged sets of real SmolLM2 value vectors (the evidence; slow).
 
-``tests/data/judged/``: 180 value vectors read by two careful readers (``PROTOCOL.md``); the
-scoring is ``benchmarks/bench_labels.py``'s. The floors sit a little under what the labeller
-reaches on the annotator's readout (cosine lists from the judged set's own lists file), so a
-regression shows. Measured: recall 0.55, false concepts 0.14, polysemantic F1 0.41 (tuning
-half, odd cards: 0.52 / 0.24 / 0.40; held half, even cards: 0.59 / 0.06 / 0.43).
+``tests/data/judged/``: three sets of value vectors read by careful readers (``PROTOCOL.md``);
+the scoring is ``benchmarks/bench_labels.py``'s, on the annotator's readout (the cosine lists of
+each set's lists file, the raw lists beside them for the form). The floors sit a little under
+what the labeller reaches, so a regression shows.
 """
 
 from __future__ import annotations
@@ -27,18 +26,25 @@ def overall_scores(name: str) -> dict:
     """The labeller's overall scores on the judged set ``name`` (on the annotator's readout)."""
     judged = bench_labels.read_jsonl(bench_labels.DATA / f"{name}.jsonl")
     items = bench_labels.read_jsonl(bench_labels.DATA / f"{name}_lists.jsonl")
-    lists = bench_labels.readout_lists(items, csls=False)[DEFAULT_READOUT]
+    both = bench_labels.readout_lists(items, csls=False)
     labeler = ConceptLabeler().fit()
-    machine = {i: bench_labels.machine_labels(t, labeler) for i, t in lists.items()}
+    machine = {i: bench_labels.machine_labels(t, labeler, raw=both["raw"][i])
+               for i, t in both[DEFAULT_READOUT].items()}  # fmt: skip
     overall = bench_labels.score(judged, machine)["all"]
     print(name, overall)
     return overall
 
 
-#: (judged set, cards, recall floor, false-concept ceiling, poly-F1 floor). The second set
-#: (seed 2027) was read blind after the rules were fixed: a held-out check. Measured: first set
-#: 0.55 / 0.14 / 0.41, second set 0.53 / 0.07 / 0.43.
-FLOORS = [("smollm2_values", 180, 0.52, 0.15, 0.35), ("smollm2_values_b", 120, 0.48, 0.12, 0.35)]
+#: (judged set, cards, recall floor, false-concept ceiling, poly-F1 floor). Measured
+#: (2026-12-01, fourth pass): first set 0.58 / 0.14 / 0.46, second set (seed 2027, read blind
+#: after the third pass's rules were fixed) 0.62 / 0.07 / 0.45, third set (seed 2029, read blind
+#: before this pass, scored once after it) 0.57 / 0.14 / 0.00 — the labeller flags 5 of its
+#: vectors polysemantic and the reader 12, none the same, so that set has no F1 floor.
+FLOORS = [
+    ("smollm2_values", 180, 0.55, 0.15, 0.40),
+    ("smollm2_values_b", 120, 0.58, 0.12, 0.40),
+    ("smollm2_values_c", 118, 0.53, 0.17, 0.0),
+]
 
 
 @pytest.mark.slow

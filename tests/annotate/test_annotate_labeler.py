@@ -6,7 +6,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from vocablens.annotate import ConceptLabeler
-from vocablens.annotate.labeler import GENERAL_SYNSETS
+from vocablens.annotate.candidates import GENERAL_SYNSETS
 from vocablens.annotate.wordnet import LEXNAMES, Lexicon, open_wordnet
 
 
@@ -55,13 +55,16 @@ NOISE = [" strugg", "ing", ",", " affili", " however", "ynam", " collab"]
 
 def test_pieces_are_not_words(labeler):
     # a leading space and letters is not a word: the lexicon (WordNet + wordfreq) decides
-    assert not labeler.analyse(" strugg").word and "piece" in labeler.analyse(" strugg").forms
+    assert not labeler.analyse(" strugg").word and "start" in labeler.analyse(" strugg").forms
+    assert "piece" in labeler.analyse("ment").forms  # inside a word, not its start
     assert not labeler.analyse(" collab").word  # in wordfreq's list, not in WordNet
     assert not labeler.analyse("ment").word  # a frequent fragment, no word
     assert labeler.analyse(" college").word and labeler.analyse("␣college").word
     assert labeler.analyse(" the").function
     result = labeler.label([" strugg", " affili", " collab", " enthus", " dissemin", " miscon"])
-    assert result.kind == "form" and "piece" in result.form and not result.semantic
+    assert (
+        result.kind == "form" and result.form == "word starts (fragments)" and not result.semantic
+    )
 
 
 def test_information_content(labeler):
@@ -155,3 +158,45 @@ def test_missing_wordnet_is_a_one_line_error(monkeypatch, tmp_path):
     with pytest.raises(WordNetNotFoundError, match=r"no WordNet data\.noun") as info:
         find_wordnet_dir()
     assert isinstance(info.value, VocabLensError) and "\n" not in str(info.value)
+
+
+def test_form_is_the_class_that_stands_out(labeler):
+    # a raw top-30 is half word pieces anyway (FORM_BASE): 4 closing quotes out of 10 say more
+    tokens = ['")', "ment", '",', "ulous", "'),", "ition", '"]', "aneous", "ctions", "ively"]
+    label = labeler.label(tokens, readout="raw")
+    assert (label.form, label.form_readout) == ("punctuation", "raw")
+    assert labeler.label(["ment", "ulous", "ition", "aneous", "ctions"], readout="raw").form == (
+        "word pieces (fragments)"  # nothing but pieces: that stands out too
+    )
+    plain = [" table", " happy", " river", " house", " seven", " green", " bread", " music"]
+    assert labeler.label(plain).form == ""  # no class above its share of a random list
+
+
+def test_form_may_come_from_the_raw_list(labeler):
+    days = [" Monday", " Tuesday", " Wednesday", " Thursday", " Friday", " Saturday", " Sunday"]
+    starts = [" strugg", " affili", " collab", " enthus", " dissemin", " miscon", " advoc"]
+    label = labeler.label(days, raw=starts)
+    assert label.label == "day of the week" and label.semantic  # the meaning: the cosine list
+    assert (label.form, label.form_readout) == ("word starts (fragments)", "raw")
+    assert labeler.label(starts, raw=days).semantic is False  # never the meaning of raw
+
+
+def test_python_names_on_the_raw_list_are_programming_code(labeler):
+    assert labeler.analyse(" pathlib").python and labeler.analyse("setattr").python
+    assert labeler.analyse("linspace").python  # numpy's names come from numpy itself
+    assert not labeler.analyse(" open").python  # a word of the lexicon first
+    assert not labeler.analyse("Set").python and not labeler.analyse(" dis").python
+    names = [" hashlib", " strugg", " shutil", " functools", " affili", " tempfile", " collab"]
+    plain = [" table", " happy", " river", " house", " seven", " green", " bread", " music"]
+    code = labeler.label(plain, raw=names)
+    assert (code.label, code.semantic) == ("programming code", True)
+    assert code.explained == (" hashlib", " shutil", " functools", " tempfile")  # raw tokens
+    assert not labeler.label(plain, raw=names[:5]).semantic  # three names are not enough
+    assert not labeler.label(names).semantic  # Python names count on the raw readout only
+    assert labeler.label(names, readout="raw").label == "programming code"
+    days = [" Monday", " Tuesday", " Wednesday", " Thursday", " Friday", " Saturday", " Sunday"]
+    both = labeler.label(days + plain, raw=names)
+    assert both.polysemantic and [g.label for g in both.groups] == [
+        "day of the week",
+        "programming code",
+    ]

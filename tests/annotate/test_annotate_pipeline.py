@@ -272,3 +272,21 @@ def test_generative_column_is_separate(labeler):
     assert clean(" the world of animals, mostly") == "animals"
     assert clean(" the color of the\n") == "color"
     assert clean("") == ""
+
+
+def test_form_read_on_the_raw_rows_too(labeler):
+    # cosine rows: plain words, no form stands out; raw rows of the same vector: word starts
+    cosine = {("values", 0, 0, 1): [" table", " happy", " river", " house", " seven", " green",
+                                    " bread", " under", " music", " window"]}  # fmt: skip
+    starts = [" strugg", " affili", " collab", " enthus", " dissemin", " miscon", " advoc",
+              " reluct", " preserv", " controvers"]  # fmt: skip
+    table = pd.concat([make_table(cosine).assign(readout="cosine"),
+                       make_table({("values", 0, 0, 1): starts})], ignore_index=True)  # fmt: skip
+    both = _row(ann(table, labeler=labeler, readout="cosine"), "values", 0, 0, 1)
+    assert (both["form"], both["form_readout"]) == ("word starts (fragments)", "raw")
+    assert both["readout"] == "cosine" and both["top_tokens"] == cosine[("values", 0, 0, 1)]
+    only = _row(ann(table[table["readout"] == "cosine"], labeler=labeler, readout="cosine"),
+                "values", 0, 0, 1)  # fmt: skip
+    assert (only["form"], only["form_readout"]) == ("", "")
+    raw = _row(ann(table, labeler=labeler, readout="raw"), "values", 0, 0, 1)  # its own rows
+    assert (raw["form"], raw["form_readout"]) == ("word starts (fragments)", "raw")

@@ -23,6 +23,7 @@ from typing import Any
 
 from vocablens.annotate.morphology import word_classes
 from vocablens.annotate.normalize import NormalToken, normalize_token
+from vocablens.annotate.python_names import python_names
 from vocablens.annotate.words import FUNCTION_WORDS, NUMBER_WORDS, zipf
 
 #: Senses per part of speech a word supports.
@@ -65,6 +66,7 @@ FORMS = {
     "function": "function words",
     "capitalized": "capitalized words",
     "uppercase": "uppercase words",
+    "start": "word starts (fragments)",
     "piece": "word pieces (fragments)",
     "letter": "single letters",
     "digits": "digits",
@@ -108,6 +110,8 @@ class TokenAnalysis:
         pos_share: per part of speech (``n``, ``v``, ``a``), the share of the word's tagged uses.
         forms: form classes (keys of :data:`FORMS`); a script's class is ``"script:<Name>"``.
         code: a code identifier (``snake_case``, ``camelCase``, ``asarray``).
+        python: a Python name (:mod:`~vocablens.annotate.python_names`: ``␣pathlib``,
+            ``setattr``), not a lexicon word.
     """
 
     token: NormalToken
@@ -119,6 +123,7 @@ class TokenAnalysis:
     pos_share: dict[str, float] = field(default_factory=dict)
     forms: frozenset[str] = frozenset()
     code: bool = False
+    python: bool = False
 
 
 def is_compound_identifier(lower: str) -> bool:
@@ -174,11 +179,12 @@ def analyse_token(raw: str, lexicon: Any) -> TokenAnalysis:
         lexicon: the :class:`~vocablens.annotate.wordnet.Lexicon`.
     """
     norm = normalize_token(raw)
+    python = norm.text in python_names()  # a word of the lexicon is not (below)
     if norm.kind in _KINDS:
         form = _KINDS[norm.kind]
         code = norm.kind == "code" and sum(ch.isalpha() for ch in norm.text) >= 3
         return TokenAnalysis(norm, norm.lower, False, norm.kind == "number", False,
-                             forms=frozenset({form}), code=code)  # fmt: skip
+                             forms=frozenset({form}), code=code, python=python)  # fmt: skip
     if norm.kind == "script":
         return TokenAnalysis(norm, norm.lower, False, False, False,
                              forms=frozenset({f"script:{norm.script}"}))  # fmt: skip
@@ -194,11 +200,12 @@ def analyse_token(raw: str, lexicon: Any) -> TokenAnalysis:
         forms.add("letter")
         return TokenAnalysis(norm, lower, False, False, False, forms=frozenset(forms))
     if not is_word(lexicon, norm):  # the Lexicon's cached ``synsets`` stands in for WordNet's
-        forms.add("piece")
+        forms.add("start" if norm.word_start else "piece")  # "␣strugg" / "ment"
         code = not norm.word_start and is_compound_identifier(lower)
         if code:
             forms.add("code")
-        return TokenAnalysis(norm, lower, False, False, False, forms=frozenset(forms), code=code)
+        return TokenAnalysis(norm, lower, False, False, False, forms=frozenset(forms), code=code,
+                             python=python)  # fmt: skip
     senses = lexicon.senses(lower)
     key = _key(lower, senses)
     if lower in FUNCTION_WORDS:

@@ -13,6 +13,7 @@ from vocablens.annotate.analysis import TokenAnalysis
 from vocablens.annotate.groups import Group
 from vocablens.annotate.label_types import (
     CLOSED,
+    CODE,
     HEAD,
     LEXICAL,
     MEANING,
@@ -55,14 +56,21 @@ def find_pair(
         for c in (lead, second)
     ):
         return None  # a few function words or numbers beside a topic are not a second meaning
-    lone_word = second.n_words == 1 and second.coverage < (lab.closed_pair_coverage or 0.0)
-    if first is not None and lead.name.startswith((CLOSED, MEANING)) and lone_word:
+    if lead.name.startswith((CLOSED, MEANING)) and second.n_words == 1:
         return None  # a word's variants beside function words: the form of a phrase
-    if lab.related(lead.name, second.name):
+    if lab.related(lead.name, second.name) or families_related(lab, lead, second):
         return None
     if reaches(lead, second.name, analyses) or reaches(second, lead.name, analyses):
         return None
     return lead, second
+
+
+def families_related(lab: ConceptLabeler, a: Candidate, b: Candidate) -> bool:
+    """Whether two word families are one concept: WordNet relates their words (``race``, ``racial``)."""
+    if not (a.name.startswith(LEXICAL) and b.name.startswith(LEXICAL)):
+        return False
+    base = lab.relations_.base
+    return lab.relations_.related(base(a.name[len(LEXICAL) :]), base(b.name[len(LEXICAL) :]))
 
 
 def reaches(c: Candidate, name: str, analyses: Sequence[TokenAnalysis]) -> bool:
@@ -119,3 +127,42 @@ def head_candidate(
             best = Candidate(HEAD + head.word, coverage, len(head.groups), len(idx), idx,
                               coverage, concept)  # fmt: skip
     return best
+
+
+def python_candidate(
+    lab: ConceptLabeler, tokens: Sequence[str], analyses: Sequence[TokenAnalysis],
+    weights: Sequence[float],
+) -> Candidate | None:  # fmt: skip
+    """A "programming code" candidate from a list's Python names (``min_python_names``), or None.
+
+    Read on the raw list, where code neurons' names (``␣hashlib``, ``␣shutil``) fill the top.
+    """
+    if lab.min_python_names is None:
+        return None
+    idx = tuple(i for i, a in enumerate(analyses) if a.python)
+    if len(idx) < lab.min_python_names:
+        return None
+    coverage = sum(weights[i] for i in idx) / sum(weights)
+    concept = Concept("programming code", None, CODE, coverage, len(idx),
+                      tuple(tokens[i] for i in idx), coverage)  # fmt: skip
+    return Candidate(CODE, coverage, len(idx), len(idx), idx, coverage, concept)
+
+
+def with_code(
+    lab: ConceptLabeler, first: Candidate | None,
+    pair: tuple[Candidate, Candidate] | None, code: Candidate | None,
+) -> tuple[Candidate | None, tuple[Candidate, Candidate] | None]:  # fmt: skip
+    """The concept and the pair once the raw list's Python names count (:func:`python_candidate`).
+
+    Code is the concept of a list without one, and the second meaning of a list with one
+    concept (a closed class only when it covers ``closed_pair_coverage``).
+    """
+    if code is None or (first is not None and first.name == CODE):
+        return first, pair
+    if first is None:
+        return code, None
+    if pair is None and (
+        not is_closed(first.name) or first.coverage >= (lab.closed_pair_coverage or 0.0)
+    ):
+        return first, (first, code)
+    return first, pair

@@ -8,6 +8,7 @@ rows into one run per vector side.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,27 @@ def groups_of(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         change[1:] |= values[1:] != values[:-1]
     starts = np.flatnonzero(change)
     return frame, np.append(starts, len(frame))
+
+
+def raw_lists(table: pd.DataFrame, readout: str) -> dict[tuple, list[str]]:
+    """Per vector side (a :data:`KEYS` tuple), its tokens under the raw readout, by rank.
+
+    Empty when labels are read on the raw readout itself or the table holds no raw rows (the
+    form is then read on the labels' readout alone).
+    """
+    if readout == TABLE_READOUT or "readout" not in table.columns:
+        return {}
+    raw = table[table["readout"] == TABLE_READOUT]
+    if not len(raw):
+        return {}
+    raw, bounds = groups_of(raw)
+    columns = {name: raw[name].to_numpy() for name in KEYS}
+    tokens = raw["token"].astype(str).to_numpy()
+    return {side_key(columns, lo): tokens[lo:hi].tolist()
+            for lo, hi in itertools.pairwise(bounds)}  # fmt: skip
+
+
+def side_key(columns: dict[str, np.ndarray], i: int) -> tuple[str, int, int, int, int]:
+    """The :data:`KEYS` of row ``i`` of a table's columns, as plain Python values."""
+    kind, *numbers = (columns[name][i] for name in KEYS)
+    return (str(kind), *(int(x) for x in numbers))  # type: ignore[return-value]

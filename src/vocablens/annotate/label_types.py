@@ -62,6 +62,7 @@ class Label:
         form_coverage: the rank-weighted share of the tokens of the best form class.
         groups: the semantic groups found (best first): one, or two for a polysemantic list.
         polysemantic: two unrelated semantic groups, each a weak concept of its own.
+        form_readout: the readout the form was read on (``""`` without a form).
     """
 
     label: str
@@ -77,6 +78,7 @@ class Label:
     form_coverage: float = 0.0
     groups: tuple[Concept, ...] = field(default=(), compare=False)
     polysemantic: bool = False
+    form_readout: str = ""
 
     @property
     def semantic(self) -> bool:
@@ -96,6 +98,7 @@ class Label:
             "confident": self.confident,
             "form": self.form,
             "form_coverage": self.form_coverage,
+            "form_readout": self.form_readout,
             "polysemantic": self.polysemantic,
             "cluster_labels": "|".join(g.label for g in self.groups),
         }

@@ -24,19 +24,28 @@ How a list is read (:meth:`ConceptLabeler.label`):
    (synonyms, similar adjectives, derivations, hypernyms, the words of its definitions: "old"
    with ``elderly``, ``aged``, ``years``), explaining ``head_tokens`` tokens and covering
    ``min_coverage`` (:mod:`~vocablens.annotate.relations`). Otherwise the list has no concept,
-   the honest answer for most early-layer vectors.
+   the honest answer for most early-layer vectors. On the **raw list** (``label(raw=)``, or
+   ``tokens`` themselves under ``readout="raw"``) ``min_python_names`` Python names
+   (:mod:`~vocablens.annotate.python_names`: ``␣hashlib``, ``setattr``) make "programming code":
+   the concept of a list without one, else a second meaning beside it.
 4. **Polysemantic**: the groups the label explains are set aside and the best candidate of the
    rest is found the same way. The vector is polysemantic when both reach ``group_coverage`` and
    ``min_words``, and they are unrelated: no synset above both has ``IC >= related_ic``, a word
-   family is not under the other's synset, and they are not two closed classes (a closed class
-   or numbers must reach ``closed_pair_coverage`` to be a group). When no single candidate is
-   confident, two such groups that together reach ``pair_coverage`` make a confident,
-   polysemantic label. Only meanings split a vector, never forms.
+   family is not under the other's synset, two word families are not directly related
+   (``race``, ``racial``), and they are not two closed classes (a closed class or numbers must
+   reach ``closed_pair_coverage`` to be a group; a closed class or meaning class beside one
+   word's variants is a phrase). When no single candidate is confident, two such groups that
+   together reach ``pair_coverage`` make a confident, polysemantic label. Only meanings split a
+   vector, never forms.
 5. **Form** (the form description, its own field): the form class (plural nouns, past-tense
-   verbs, capitalized words, word pieces, code, a script, digits ...) with the largest
-   rank-weighted share of the tokens, when that share reaches ``form_coverage``. Form never
-   replaces meaning: the headline ``label`` is the semantic label when it is confident, else the
-   form description (``kind="form"``), else the best unconfident semantic candidate or nothing.
+   verbs, capitalized words, word starts, word pieces, code, a script, digits ...) that stands
+   out most against a random list of the same readout
+   (:data:`~vocablens.annotate.forms.FORM_BASE`): among the classes whose rank-weighted
+   share reaches ``form_coverage`` and ``form_lift`` times its base share, the one with the
+   largest ``share * log(share / base)``, read on ``tokens`` and on the raw list when given
+   (``form_readout`` says which). Form never replaces meaning: the headline ``label`` is the
+   semantic label when it is confident, else the form description (``kind="form"``), else the
+   best unconfident semantic candidate or nothing.
 """
 
 from __future__ import annotations
@@ -47,13 +56,19 @@ import pandas as pd
 
 from vocablens.annotate.analysis import (
     SUPERSENSE,
-    SUPERSENSES,
     TokenAnalysis,
     analyse_token,
-    form_name,
 )
-from vocablens.annotate.concepts import find_pair, head_candidate, strong
-from vocablens.annotate.groups import Group, families, list_pos, support_of
+from vocablens.annotate.candidates import candidates
+from vocablens.annotate.concepts import (
+    find_pair,
+    head_candidate,
+    python_candidate,
+    strong,
+    with_code,
+)
+from vocablens.annotate.forms import FORM_BASE, standout_form
+from vocablens.annotate.groups import families, list_pos
 from vocablens.annotate.ic import information_content
 from vocablens.annotate.label_types import (
     CLOSED,
@@ -62,33 +77,12 @@ from vocablens.annotate.label_types import (
     MEANING,
     NO_LABEL,
     NUMBER,
-    Candidate,
-    Concept,
     Label,
 )
 from vocablens.annotate.relations import Relations
 from vocablens.annotate.result import FORM, NO_LABEL_KIND, SEMANTIC
 from vocablens.annotate.wordnet import Lexicon
-from vocablens.annotate.words import CLOSED_CLASSES, MEANING_CLASSES
 
-#: Synsets too general to be a concept whatever their information content.
-_GENERAL_SYNSETS_TEXT = """
-    entity.n.01 physical_entity.n.01 abstraction.n.06 object.n.01 whole.n.02 thing.n.12
-    matter.n.03 causal_agent.n.01 living_thing.n.01 organism.n.01 artifact.n.01
-    instrumentality.n.03 psychological_feature.n.01 attribute.n.02 group.n.01 relation.n.01
-    measure.n.02 communication.n.02 act.n.02 event.n.01 state.n.02 location.n.01 part.n.01
-    part.n.02 part.n.03 region.n.03 unit.n.03 thing.n.08 content.n.05 cognition.n.01
-    quality.n.01 property.n.02 activity.n.01 substance.n.01 substance.n.07 material.n.01
-    device.n.01 structure.n.01 container.n.01 person.n.02 people.n.01 social_group.n.01
-    collection.n.01 change.v.01 change.v.02 move.v.02 act.v.01 be.v.01 have.v.01 make.v.03
-    get.v.01 cause.v.01 organization.n.01 set.n.02 idea.n.01 concept.n.01 information.n.01
-    message.n.02 happening.n.01 process.n.06 phenomenon.n.01 natural_object.n.01 point.n.02
-    area.n.01 geographical_area.n.01 district.n.01 administrative_district.n.01 commodity.n.01
-    basic_cognitive_process.n.01 higher_cognitive_process.n.01 action.n.01 deed.n.01
-    written_communication.n.01 writing.n.02 adult.n.01 worker.n.01 solid.n.01
-    fluid.n.01 body.n.01 equipment.n.01 system.n.01
-"""
-GENERAL_SYNSETS = frozenset(_GENERAL_SYNSETS_TEXT.split())
 #: The specificity of a meaning class: above the closed classes it refines.
 MEANING_IC = 0.8
 #: The specificity of the pseudo-synsets (about WordNet's ``number.n.02``).
@@ -111,7 +105,10 @@ class ConceptLabeler:
         related_ic: two groups whose common ancestor is at least this specific are one concept.
         specificity_power: exponent of the IC in the score (0: coverage only).
         rank_scale: ``s`` of the rank weight ``1 / (1 + r / s)``.
-        form_coverage: share the best form class needs to be the form description.
+        form_coverage: share a form class needs to be the form description.
+        form_lift: how many times its base share (``form_base``) a form class needs.
+        form_base: readout -> form class -> its share in a random list (None:
+            :data:`~vocablens.annotate.forms.FORM_BASE`, measured on SmolLM2).
         min_family: tokens a word family (variants of one word) needs to be a concept.
         min_tokens: a concept of only two words (variant groups) is strong when it explains
             at least this many tokens (None: never).
@@ -126,6 +123,8 @@ class ConceptLabeler:
             words directly related to it (:mod:`~vocablens.annotate.relations`) that explain at
             least this many tokens and cover ``min_coverage`` are one (None: never).
         min_head_variants: tokens (variants) the head word itself needs in the list.
+        min_python_names: Python names (:mod:`~vocablens.annotate.python_names`) the raw list
+            (``label(raw=)``) needs for "programming code" (None: never).
         wordnet_path: a WordNet directory (None: search; see :mod:`~vocablens.annotate.wordnet`).
 
     Attributes:
@@ -143,7 +142,9 @@ class ConceptLabeler:
         related_ic: float = 0.35,
         specificity_power: float = 1.0,
         rank_scale: float = 10.0,
-        form_coverage: float = 0.25,
+        form_coverage: float = 0.15,
+        form_lift: float = 1.5,
+        form_base: dict[str, dict[str, float]] | None = None,
         min_family: int = 4,
         min_tokens: int | None = None,
         pair_coverage: float | None = 0.2,
@@ -151,6 +152,7 @@ class ConceptLabeler:
         closed_pair_coverage: float | None = 0.15,
         head_tokens: int | None = 5,
         min_head_variants: int = 2,
+        min_python_names: int | None = 4,
         wordnet_path: str | None = None,
     ):
         self.min_coverage = min_coverage
@@ -161,6 +163,8 @@ class ConceptLabeler:
         self.specificity_power = specificity_power
         self.rank_scale = rank_scale
         self.form_coverage = form_coverage
+        self.form_lift = form_lift
+        self.form_base = form_base
         self.min_family = min_family
         self.min_tokens = min_tokens
         self.pair_coverage = pair_coverage
@@ -168,6 +172,7 @@ class ConceptLabeler:
         self.closed_pair_coverage = closed_pair_coverage
         self.head_tokens = head_tokens
         self.min_head_variants = min_head_variants
+        self.min_python_names = min_python_names
         self.wordnet_path = wordnet_path
 
     # ----- fitting ---------------------------------------------------------------------------
@@ -229,11 +234,20 @@ class ConceptLabeler:
         return hit
 
     # ----- labelling -------------------------------------------------------------------------
-    def label(self, tokens: Sequence[str]) -> Label:
+    def label(
+        self, tokens: Sequence[str], *, raw: Sequence[str] | None = None,
+        readout: str = "cosine",
+    ) -> Label:  # fmt: skip
         """Label one list of top tokens (see the module docstring for the rule).
 
         Args:
             tokens: token strings, best first (``[" Monday", " Tuesday", ...]``).
+            readout: the readout ``tokens`` come from (``"cosine"``, ``"raw"``, ``"csls"``):
+                it picks the base shares of the form lift.
+            raw: the same vector's top tokens under the raw readout, when ``tokens`` are of
+                another one: the form may be read there (``form_readout="raw"``), and its
+                Python names make "programming code"; every other meaning is read on
+                ``tokens``.
 
         Returns:
             A :class:`Label` (``kind="none"`` when nothing fits).
@@ -244,10 +258,18 @@ class ConceptLabeler:
             return NO_LABEL
         analyses = [self.analyse(t) for t in tokens]
         weights = [1.0 / (1.0 + r / self.rank_scale) for r in range(len(tokens))]
+        lists = [(readout, analyses, weights)]
+        code = python_candidate(self, tokens, analyses, weights) if readout == "raw" else None
+        if raw is not None and readout != "raw" and len(raw):
+            raw = [str(t) for t in raw]
+            raw_weights = [1.0 / (1.0 + r / self.rank_scale) for r in range(len(raw))]
+            raw_analyses = [self.analyse(t) for t in raw]
+            lists.append(("raw", raw_analyses, raw_weights))
+            code = python_candidate(self, raw, raw_analyses, raw_weights)
         groups = families(analyses, weights)
         total = sum(weights)
         pos = list_pos(groups)
-        ranked = self._candidates(groups, analyses, weights, pos, total, tokens)
+        ranked = candidates(self, groups, analyses, weights, pos, total, tokens)
         first = next((c for c in ranked if strong(self, c, self.min_coverage)), None)
         pair = find_pair(self, ranked, first, analyses, groups, total, tokens)
         if first is None and pair is not None and self.pair_coverage is not None:
@@ -257,7 +279,10 @@ class ConceptLabeler:
                 pair = None
         if first is None:  # a word and its directly related words; one concept, never a pair
             first, pair = head_candidate(self, groups, total, tokens, self.min_coverage), None
-        form, form_cov = self._form(analyses, weights)
+        first, pair = with_code(self, first, pair, code)
+        base = self.form_base if self.form_base is not None else FORM_BASE
+        form, form_cov, form_readout = standout_form(lists, base, self.form_coverage,
+                                                     self.form_lift)  # fmt: skip
         poly = first is not None and pair is not None
         second = pair[1] if pair is not None else None
         if first is not None:
@@ -265,101 +290,17 @@ class ConceptLabeler:
             top = first.concept
             return Label(top.label, SEMANTIC, top.supersense, top.synset, top.coverage,
                          top.explained, top.score, True, len(tokens), form, form_cov,
-                         found, poly)  # fmt: skip
+                         found, poly, form_readout)  # fmt: skip
         if form:
             return Label(form, FORM, None, None, form_cov, (), 0.0, True, len(tokens), form,
-                         form_cov, (), False)  # fmt: skip
+                         form_cov, (), False, form_readout)  # fmt: skip
         if ranked:
             top = ranked[0].concept
             return Label(top.label, SEMANTIC, top.supersense, top.synset, top.coverage,
                          top.explained, top.score, False, len(tokens), form, form_cov,
-                         (), False)  # fmt: skip
+                         (), False, form_readout)  # fmt: skip
         return Label("", NO_LABEL_KIND, None, None, 0.0, (), 0.0, False, len(tokens), form,
-                     form_cov, (), False)  # fmt: skip
-
-    def _candidates(
-        self,
-        groups: Sequence[Group],
-        analyses: Sequence[TokenAnalysis],
-        weights: Sequence[float],
-        pos: str,
-        total: float,
-        tokens: Sequence[str],
-    ) -> list[Candidate]:
-        """Every candidate concept of the list, best score first."""
-        mass: dict[str, float] = {}
-        members: dict[str, list[int]] = {}
-        words: dict[str, int] = {}
-
-        def add(name: str, g: Group, w: float) -> None:
-            mass[name] = mass.get(name, 0.0) + g.weight * w
-            if w >= 0.5:
-                members.setdefault(name, []).extend(g.members)
-                words[name] = words.get(name, 0) + 1
-
-        for g in groups:
-            a = g.analysis
-            for name, members_of in MEANING_CLASSES.items():
-                if a.word and (a.key in members_of or a.token.lower in members_of):
-                    add(MEANING + name, g, 1.0)
-            if a.number:
-                add(NUMBER, g, 1.0)
-            elif a.function:
-                for name, closed in CLOSED_CLASSES.items():
-                    if a.key in closed:
-                        add(CLOSED + name, g, 1.0)
-            else:
-                for name, w in support_of(g, pos).items():
-                    add(name, g, w)
-            words_in = [i for i in g.members if analyses[i].word]
-            if len(g.members) >= 2 and words_in:
-                add(LEXICAL + analyses[words_in[0]].token.lower, g, 1.0)
-        code = [i for i, a in enumerate(analyses) if a.code]
-        if code:
-            mass[CODE] = sum(weights[i] for i in code)
-            members[CODE] = code
-            words[CODE] = len(code)
-        out: list[Candidate] = []
-        power = self.specificity_power
-        for name, m in mass.items():
-            if words.get(name, 0) < 1 or name in GENERAL_SYNSETS:
-                continue
-            if words[name] == 1 and not name.startswith(LEXICAL) and name != CODE:
-                continue  # one word's senses: its word family is the candidate
-            spec = self.ic(name)
-            if spec < self.min_ic:
-                continue
-            idx = tuple(sorted(members[name]))
-            coverage = m / total
-            score = coverage * spec**power
-            concept = self._concept(name, coverage, words[name], idx, tokens, score)
-            out.append(Candidate(name, coverage, words[name], len(idx), idx, score, concept))
-        out.sort(key=lambda c: (-c.score, c.name))
-        return out
-
-    def _concept(
-        self, name: str, coverage: float, n_words: int, idx: tuple[int, ...],
-        tokens: Sequence[str], score: float,
-    ) -> Concept:  # fmt: skip
-        explained = tuple(tokens[i] for i in idx)
-        if name == NUMBER:
-            return Concept("number", None, NUMBER, coverage, n_words, explained, score)
-        if name == CODE:
-            return Concept("programming code", None, CODE, coverage, n_words, explained, score)
-        if name.startswith(CLOSED):
-            label = name[len(CLOSED) :]
-            return Concept(label, None, "closed class", coverage, n_words, explained, score)
-        if name.startswith(MEANING):
-            label = name[len(MEANING) :]
-            return Concept(label, None, "meaning class", coverage, n_words, explained, score)
-        if name.startswith(LEXICAL):
-            label = name[len(LEXICAL) :]
-            return Concept(label, None, "word family", coverage, n_words, explained, score)
-        if name.startswith(SUPERSENSE):
-            lexname = name[len(SUPERSENSE) :]
-            return Concept(SUPERSENSES[lexname], None, lexname, coverage, n_words, explained, score)
-        info = self.lexicon_.synset_info(name)
-        return Concept(info.label, name, info.lexname, coverage, n_words, explained, score)
+                     form_cov, (), False, form_readout)  # fmt: skip
 
     def related(self, a: str, b: str) -> bool:
         """Whether two candidates are one concept (one above the other, or a specific parent)."""
@@ -386,21 +327,6 @@ class ConceptLabeler:
         if "." not in name or name.startswith((CLOSED, LEXICAL)):
             return ""
         return self.lexicon_.synset_info(name).lexname
-
-    def _form(
-        self, analyses: Sequence[TokenAnalysis], weights: Sequence[float]
-    ) -> tuple[str, float]:
-        """The dominant form class's description and share (``""`` below ``form_coverage``)."""
-        mass: dict[str, float] = {}
-        for a, w in zip(analyses, weights, strict=True):
-            for form in a.forms:
-                mass[form] = mass.get(form, 0.0) + w
-        if not mass:
-            return "", 0.0
-        total = sum(weights)
-        form, m = max(sorted(mass.items()), key=lambda kv: kv[1])
-        share = m / total
-        return (form_name(form) if share >= self.form_coverage else ""), share
 
     def transform(self, token_lists: Iterable[Sequence[str]]) -> pd.DataFrame:
         """Label many token lists.

@@ -42,8 +42,10 @@ from vocablens.annotate.inputs import (
     DEFAULT_READOUT,
     KEYS,
     groups_of,
+    raw_lists,
     read_projection_table,
     select_readout,
+    side_key,
 )
 from vocablens.annotate.labeler import ConceptLabeler, Label
 from vocablens.annotate.polysemantic import PolysemanticityDetector, polysemanticity
@@ -141,17 +143,21 @@ def annotate_projections(
     """
     from tqdm.auto import tqdm
 
-    frame, manifest = read_projection_table(projections)
-    frame = select_readout(frame, readout, projections, manifest)
-    if top_k is not None:
-        if top_k < 1:
-            raise InputError(f"top_k must be positive, got {top_k}")
-        frame = frame[frame["rank"] < top_k]
-    if kinds:
-        frame = frame[frame["kind"].isin(list(kinds))]
+    table, manifest = read_projection_table(projections)
+    frame = select_readout(table, readout, projections, manifest)
+    if top_k is not None and top_k < 1:
+        raise InputError(f"top_k must be positive, got {top_k}")
     chosen = parse_layers(layers)
-    if chosen is not None:
-        frame = frame[frame["layer"].isin(chosen)]
+
+    def keep(rows: pd.DataFrame) -> pd.DataFrame:
+        if top_k is not None:
+            rows = rows[rows["rank"] < top_k]
+        if kinds:
+            rows = rows[rows["kind"].isin(list(kinds))]
+        return rows if chosen is None else rows[rows["layer"].isin(chosen)]
+
+    frame = keep(frame)
+    raw_by_key = raw_lists(keep(table), readout)  # where the form may also be read
     run = _context_run(activations, frame, manifest, context_tokens, agree_k)
     if detector is None:
         detector = PolysemanticityDetector(labeler=labeler)
@@ -174,7 +180,8 @@ def annotate_projections(
         for g in tqdm(range(n_groups), disable=not bar, desc="annotate", unit="vector"):
             lo, hi = bounds[g], bounds[g + 1]
             tokens = tokens_col[lo:hi].tolist()
-            label = labeler.label(tokens)
+            raw = raw_by_key.get(side_key(columns, lo))
+            label = labeler.label(tokens, raw=raw, readout=readout)
             poly = polysemanticity(label)
             labels.append(label)
             rows.append(_row(columns, lo, tokens, label, poly, readout))
@@ -237,6 +244,7 @@ def _row(
         "label": label.label, "label_kind": label.kind, "supersense": label.supersense,
         "synset": label.synset, "coverage": float(label.coverage),
         "form": label.form, "form_coverage": float(label.form_coverage),
+        "form_readout": label.form_readout,
         "confident": bool(label.confident), "label_score": float(label.score),
         "polysemantic": bool(poly.polysemantic), "score": float(poly.score),
         "n_clusters": int(poly.n_clusters), "cluster_labels": "|".join(poly.cluster_labels),

@@ -52,6 +52,7 @@ SCHEMA = pa.schema(
         ("coverage", pa.float32()),  # rank-weighted share of the top tokens the label explains
         ("form", pa.string()),  # form description ("plural nouns"), "" when no form dominates
         ("form_coverage", pa.float32()),  # rank-weighted share of the best form class
+        ("form_readout", pa.string()),  # the readout the form was read on, "" without a form
         ("confident", pa.bool_()),
         ("label_score", pa.float32()),  # coverage * specificity
         ("polysemantic", pa.bool_()),
@@ -82,7 +83,7 @@ EVIDENCE_FIELDS = (
 EVIDENCE_COLUMNS = tuple(f.name for f in EVIDENCE_FIELDS)
 _LISTS = ("explained_tokens", "top_tokens")
 #: Values of the columns a frame from before issue 10 lacks (``conform`` fills them in).
-_DEFAULTS = {"form": "", "form_coverage": 0.0, "readout": "raw"}
+_DEFAULTS = {"form": "", "form_coverage": 0.0, "form_readout": "", "readout": "raw"}
 
 
 def _schema(generative: bool, evidence: bool = False) -> pa.Schema:

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from vocablens.annotate.pipeline import DEFAULT_READOUT as LABEL_READOUT
 from vocablens.errors import VocabLensError
@@ -147,7 +148,8 @@ def compute_report(
         if config.annotate:
             with steps.step("concept annotation", count=len(layers)):
                 assert label_values is not None
-                wanted = label_values
+                both_readouts = [label_values, values]  # the form may be read on the raw list
+                wanted = pd.concat(both_readouts, ignore_index=True)
                 if not config.annotate_suppressed:
                     wanted = label_values[label_values["sign"] > 0]
                 annotations = _annotate(wanted, lm, notes, steps)

@@ -1,0 +1,43 @@
+"""Python identifiers a reader knows as code: ``pathlib``, ``setattr``, ``linspace``, ``tqdm``.
+
+Value vectors of code-reading neurons promote the names of Python's modules, builtins and the
+methods of its data libraries; under the raw readout they fill the top of the list
+(``␣hashlib``, ``␣shutil``, ``␣functools``, ``␣tempfile``). The names come from Python itself
+and the data libraries vocablens depends on, not from a hand-written list: the standard
+library's module names (``sys.stdlib_module_names``), the builtins and keywords, the public
+methods of ``str``, ``bytes``, ``list``, ``dict`` and ``set``, and the public names of
+``numpy``, ``numpy.ndarray`` and ``pandas.DataFrame``, plus the import names of a few widely
+used packages (:data:`PACKAGES`). A token is a **Python name** when its text (without the
+leading space) is one of them, case kept, at least :data:`MIN_LENGTH` characters long, and it
+is no word of the labeller's lexicon (``open``, ``sort``, ``format`` are words first).
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import sys
+from functools import lru_cache
+
+_PACKAGES_TEXT = """
+    numpy scipy pandas torch torchvision matplotlib pyplot sklearn pytest django flask tqdm
+    boto boto3 yaml requests setuptools pylint sqlalchemy tensorflow keras jupyter ipython
+    noqa kwargs argv stderr stdout stdin
+"""
+#: Import names of widely used Python packages outside the standard library (and a few names
+#: every Python program uses).
+PACKAGES = frozenset(_PACKAGES_TEXT.split())
+#: Shorter names (``dis``, ``cmd``, ``abs``) are too often pieces of other words.
+MIN_LENGTH = 4
+
+
+@lru_cache(maxsize=1)
+def python_names() -> frozenset[str]:
+    """Every Python name (see the module docstring), built once."""
+    import numpy
+    import pandas
+
+    names = set(sys.stdlib_module_names) | set(dir(builtins)) | set(keyword.kwlist) | PACKAGES
+    for owner in (str, bytes, list, dict, set, numpy, numpy.ndarray, pandas.DataFrame):
+        names.update(n for n in dir(owner) if not n.startswith("_"))
+    return frozenset(n for n in names if len(n) >= MIN_LENGTH)
