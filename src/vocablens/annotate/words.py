@@ -92,6 +92,9 @@ _CLOSED_CLASSES_TEXT = {
         perhaps maybe possibly probably likely unlikely""",
     "auxiliary verb": """be am is are was were been being have has had having do does did doing
         done hath aren weren isn wasn don doesn didn haven hasn hadn""",
+    "indefinite pronoun": """someone anyone everyone nobody somebody anybody everybody something
+        anything everything nothing""",
+    "question word": """what which who whom whose where why how""",
 }
 CLOSED_CLASSES = {name: frozenset(words.split()) for name, words in _CLOSED_CLASSES_TEXT.items()}
 
