@@ -16,7 +16,8 @@ from vocablens.cli import options
     "--readout",
     default="cosine",
     show_default=True,
-    help="Projection readout to read labels on (raw, cosine, csls).",
+    help="Projection readout to read labels on (raw, cosine, csls); raw rows beside it, when "
+    "the projections hold them, also give the form and Python names.",
 )
 @click.option("--activations", default=None, metavar="DIR",
               help="A `vocablens activations` folder of the same model: add where each value "
