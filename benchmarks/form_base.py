@@ -19,10 +19,10 @@ from collections import Counter
 import numpy as np
 import torch
 
+from judged_draw import readout_inputs  # benchmarks/, the script's own folder
 from vocablens.annotate import ConceptLabeler
 from vocablens.model.loading import load_model
 from vocablens.model.untrained import untrained_tokens
-from vocablens.model.vectors import value_vectors
 
 
 def main() -> None:
@@ -35,12 +35,8 @@ def main() -> None:
 
     lm = load_model("smollm2-135m")
     view = lm.view
-    W_U = view.W_U.detach().float()  # (vocab, d_model)
-    norms = W_U.norm(dim=1)  # (vocab,)
+    W_U, norms, gain, vectors = readout_inputs(lm)
     masked = untrained_tokens(view)  # (n_masked,)
-    gain = view.norm_gain.detach().float()  # (d_model,)
-    flat, _ = value_vectors(lm)  # (layers * d_mlp, d_model), layer-major
-    vectors = torch.from_numpy(flat).view(view.n_layers, -1, view.d_model)  # (L, d_mlp, d)
     texts = [lm.tokenizer.decode([i]) for i in range(view.vocab_size)]
     labeler = ConceptLabeler().fit()
     weights = np.array([1.0 / (1.0 + r / labeler.rank_scale) for r in range(args.k)])

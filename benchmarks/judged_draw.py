@@ -46,6 +46,21 @@ def draw(seed: int, per_band: int, n_neurons: int) -> list[dict]:
     return items
 
 
+def readout_inputs(lm) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """What both readouts of a value vector need, all float32.
+
+    Returns ``W_U``, its row norms, the final norm's gain and the value vectors
+    ``(layers, d_mlp, d_model)``.
+    """
+    view = lm.view
+    W_U = view.W_U.detach().float()  # (vocab, d_model)
+    norms = W_U.norm(dim=1)  # (vocab,)
+    gain = view.norm_gain.detach().float()  # (d_model,)
+    flat, _ = value_vectors(lm)  # (layers * d_mlp, d_model), layer-major
+    vectors = torch.from_numpy(flat).view(view.n_layers, -1, view.d_model)  # (L, d_mlp, d)
+    return W_U, norms, gain, vectors
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=2026)
@@ -55,17 +70,11 @@ def main() -> None:
     args = parser.parse_args()
 
     lm = load_model("smollm2-135m")
-    view = lm.view
-    W_U = view.W_U.detach().float()  # (vocab, d_model)
-    norms = W_U.norm(dim=1)  # (vocab,)
+    W_U, norms, gain, vectors = readout_inputs(lm)
     unit = W_U / norms[:, None]  # (vocab, d_model)
     anchor = lm.tokenizer.convert_tokens_to_ids("<jupyter_code>")
     untrained = (unit @ unit[anchor]) > 0.99  # (vocab,)
-    gain = view.norm_gain.detach().float()  # (d_model,)
-    flat, _ = value_vectors(lm)  # (layers * d_mlp, d_model), layer-major
-    vectors = torch.from_numpy(flat).view(
-        view.n_layers, -1, view.d_model
-    )  # (layers, d_mlp, d_model)
+    view = lm.view
     items = draw(args.seed, args.per_band, vectors.shape[1])
     names = lm.tokenizer.convert_ids_to_tokens(list(range(view.vocab_size)))
     texts = [shown(lm.tokenizer.convert_tokens_to_string([t])) for t in names]
