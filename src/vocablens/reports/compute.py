@@ -151,7 +151,7 @@ def compute_report(
                 both_readouts = [label_values, values]  # the form may be read on the raw list
                 wanted = pd.concat(both_readouts, ignore_index=True)
                 if not config.annotate_suppressed:
-                    wanted = label_values[label_values["sign"] > 0]
+                    wanted = wanted[wanted["sign"] > 0]
                 annotations = _annotate(wanted, lm, notes, steps)
         umap_coords = None
         if config.umap:
