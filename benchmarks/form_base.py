@@ -39,7 +39,7 @@ def main() -> None:
     masked = untrained_tokens(view)  # (n_masked,)
     texts = [lm.tokenizer.decode([i]) for i in range(view.vocab_size)]
     labeler = ConceptLabeler().fit()
-    weights = np.array([1.0 / (1.0 + r / labeler.rank_scale) for r in range(args.k)])
+    weights = np.array(labeler.rank_weights(args.k))
 
     rng = np.random.default_rng(args.seed)
     layers = rng.integers(view.n_layers, size=args.n)

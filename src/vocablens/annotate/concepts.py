@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from vocablens.annotate.analysis import TokenAnalysis
+from vocablens.annotate.candidates import concept_of
 from vocablens.annotate.groups import Group
 from vocablens.annotate.label_types import (
     CLOSED,
@@ -143,8 +144,7 @@ def python_candidate(
     if len(idx) < lab.min_python_names:
         return None
     coverage = sum(weights[i] for i in idx) / sum(weights)
-    concept = Concept("programming code", None, CODE, coverage, len(idx),
-                      tuple(tokens[i] for i in idx), coverage)  # fmt: skip
+    concept = concept_of(lab, CODE, coverage, len(idx), idx, tokens, coverage)
     return Candidate(CODE, coverage, len(idx), len(idx), idx, coverage, concept)
 
 

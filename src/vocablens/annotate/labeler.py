@@ -234,6 +234,10 @@ class ConceptLabeler:
         return hit
 
     # ----- labelling -------------------------------------------------------------------------
+    def rank_weights(self, n: int) -> list[float]:
+        """The weight ``1 / (1 + r / rank_scale)`` of each rank ``r < n``."""
+        return [1.0 / (1.0 + r / self.rank_scale) for r in range(n)]
+
     def label(
         self, tokens: Sequence[str], *, raw: Sequence[str] | None = None,
         readout: str = "cosine",
@@ -257,12 +261,12 @@ class ConceptLabeler:
         if not tokens:
             return NO_LABEL
         analyses = [self.analyse(t) for t in tokens]
-        weights = [1.0 / (1.0 + r / self.rank_scale) for r in range(len(tokens))]
+        weights = self.rank_weights(len(tokens))
         lists = [(readout, analyses, weights)]
         code = python_candidate(self, tokens, analyses, weights) if readout == "raw" else None
         if raw is not None and readout != "raw" and len(raw):
             raw = [str(t) for t in raw]
-            raw_weights = [1.0 / (1.0 + r / self.rank_scale) for r in range(len(raw))]
+            raw_weights = self.rank_weights(len(raw))
             raw_analyses = [self.analyse(t) for t in raw]
             lists.append(("raw", raw_analyses, raw_weights))
             code = python_candidate(self, raw, raw_analyses, raw_weights)
