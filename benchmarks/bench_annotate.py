@@ -95,7 +95,7 @@ def planted(seeds: list[int], lm) -> dict[str, dict[str, float]]:
 
 
 def whole_model(lm, layers: str | None, maps: Path | None) -> dict[str, object]:
-    from vocablens.annotate import annotate_projections
+    from vocablens.annotate import ConceptLabeler, annotate_projections
     from vocablens.annotate import wordnet as wn_module
     from vocablens.annotate.pipeline import DEFAULT_READOUT
     from vocablens.annotate.value_umap import value_umap
@@ -107,7 +107,11 @@ def whole_model(lm, layers: str | None, maps: Path | None) -> dict[str, object]:
     t_project = time.perf_counter() - t0
     wn_module.open_wordnet.cache_clear()  # cold start: WordNet is opened again
     t0 = time.perf_counter()
-    result = annotate_projections(frame, progress=True, readout=DEFAULT_READOUT)
+    labeler = ConceptLabeler().fit()
+    t1 = time.perf_counter()
+    n_words = labeler.prepare(frame["token"].astype(str).tolist())  # the themes' word vectors
+    t_embed = time.perf_counter() - t1
+    result = annotate_projections(frame, progress=True, readout=DEFAULT_READOUT, labeler=labeler)
     t_annotate = time.perf_counter() - t0
     ann = result.frame
     fractions = result.confident_fraction()  # the one rule: values, +v side, `confident`
@@ -120,6 +124,8 @@ def whole_model(lm, layers: str | None, maps: Path | None) -> dict[str, object]:
         "form_readouts": ann.loc[ann["form"] != "", "form_readout"].value_counts().to_dict(),
         "project_s": t_project,
         "annotate_s": t_annotate,
+        "embedded_words": n_words,
+        "embed_s": t_embed,
         "ms_per_vector": 1e3 * t_annotate / len(ann),
         "confident_fraction": overall,
         "confident_both_sides": float(ann["confident"].mean()),
@@ -181,7 +187,8 @@ def main() -> None:
         results["whole_model"] = r
         print(f"\nwhole model: {r['vectors']} vectors ({r['rows']} rows) projected in "
               f"{r['project_s']:.0f} s, annotated in {r['annotate_s']:.0f} s "
-              f"({r['ms_per_vector']:.2f} ms/vector)")  # fmt: skip
+              f"({r['ms_per_vector']:.2f} ms/vector; of it {r['embed_s']:.0f} s embedding "
+              f"{r['embedded_words']} theme words)")  # fmt: skip
         print(
             f"confident fraction (values, +v): {r['confident_fraction']:.3f} "
             f"(both sides: {r['confident_both_sides']:.3f}), "

@@ -56,7 +56,7 @@ def test_two_groups_each_a_concept_make_a_polysemantic_list(labeler):
     result = labeler.label(tokens)
     assert result.polysemantic and result.confident and len(result.groups) == 2
     assert all(g.coverage < labeler.min_coverage for g in result.groups)
-    lone = ConceptLabeler(pair_coverage=None).fit().label(tokens)
+    lone = ConceptLabeler(pair_coverage=None, theme_similarity=None).fit().label(tokens)
     assert not lone.polysemantic  # without the rule: no single group reaches min_coverage
 
 

@@ -17,6 +17,7 @@ from vocablens.annotate.label_types import (
     LEXICAL,
     MEANING,
     NUMBER,
+    THEME,
     Candidate,
     Concept,
 )
@@ -125,6 +126,9 @@ def concept_of(
     if name.startswith(LEXICAL):
         label = name[len(LEXICAL) :]
         return Concept(label, None, "word family", coverage, n_words, explained, score)
+    if name.startswith(THEME):
+        label = name[len(THEME) :]
+        return Concept(label, None, "similar words", coverage, n_words, explained, score)
     if name.startswith(SUPERSENSE):
         lexname = name[len(SUPERSENSE) :]
         return Concept(SUPERSENSES[lexname], None, lexname, coverage, n_words, explained, score)

@@ -18,6 +18,8 @@ LEXICAL = "family:"
 MEANING = "meaning:"
 #: Name prefix of a head-word candidate (:mod:`~vocablens.annotate.relations`).
 HEAD = "head:"
+#: Name prefix of a theme candidate (:mod:`~vocablens.annotate.themes`: "theme:buyer, seller").
+THEME = "theme:"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ How a list is read (:meth:`ConceptLabeler.label`):
    (synonyms, similar adjectives, derivations, hypernyms, the words of its definitions: "old"
    with ``elderly``, ``aged``, ``years``), explaining ``head_tokens`` tokens and covering
    ``min_coverage`` (:mod:`~vocablens.annotate.relations`). Otherwise the list has no concept,
-   the honest answer for most early-layer vectors. On the **raw list** (``label(raw=)``, or
+   the honest answer for most early-layer vectors, unless a **theme** is: words of the list
+   that word vectors put close together, WordNet or not (``buyer``, ``sellers``, ``auction``:
+   "buyer, seller"; :mod:`~vocablens.annotate.themes`). On the **raw list** (``label(raw=)``, or
    ``tokens`` themselves under ``readout="raw"``) ``min_python_names`` Python names
    (:mod:`~vocablens.annotate.python_names`: ``␣hashlib``, ``setattr``) make "programming code":
    the concept of a list without one, else a second meaning beside it.
@@ -34,7 +36,8 @@ How a list is read (:meth:`ConceptLabeler.label`):
    family is not under the other's synset, two word families are not directly related
    (``race``, ``racial``), and they are not two closed classes (a closed class or numbers must
    reach ``closed_pair_coverage`` to be a group; a closed class or meaning class beside one
-   word's variants is a phrase). When no single candidate is confident, two such groups that
+   word's variants is a phrase). A second theme apart from the concept's words also makes a
+   polysemantic list. When no single candidate is confident, two such groups that
    together reach ``pair_coverage`` make a confident, polysemantic label. Only meanings split a
    vector, never forms.
 5. **Form** (the form description, its own field): the form class (plural nouns, past-tense
@@ -81,6 +84,8 @@ from vocablens.annotate.label_types import (
 )
 from vocablens.annotate.relations import Relations
 from vocablens.annotate.result import FORM, NO_LABEL_KIND, SEMANTIC
+from vocablens.annotate.themes import second_theme, theme_candidate
+from vocablens.annotate.word_vectors import WordVectors, model_dir
 from vocablens.annotate.wordnet import Lexicon
 
 #: The specificity of a meaning class: above the closed classes it refines.
@@ -125,11 +130,22 @@ class ConceptLabeler:
         min_head_variants: tokens (variants) the head word itself needs in the list.
         min_python_names: Python names (:mod:`~vocablens.annotate.python_names`) the raw list
             (``label(raw=)``) needs for "programming code" (None: never).
+        theme_similarity: word-vector cosine of a theme's words to its centre, when nothing
+            else is a concept (:mod:`~vocablens.annotate.themes`; None: no themes at all).
+        theme_coverage: coverage a theme of three or more words needs.
+        theme_pair_similarity: cosine of a theme of two words (None: no two-word themes).
+        theme_pair_coverage: coverage a theme of two words needs.
+        theme_group_similarity: cosine of a second theme beside the concept, which makes the
+            list polysemantic (None: never).
+        theme_group_coverage: coverage a second theme needs.
+        theme_apart: the mean cosine between a concept's words and a second theme's must stay
+            below this (and no cosine between them reach ``theme_pair_similarity``).
         wordnet_path: a WordNet directory (None: search; see :mod:`~vocablens.annotate.wordnet`).
 
     Attributes:
         lexicon_: the cached WordNet look-ups (after :meth:`fit`).
         relations_: the cached near words of head-word candidates (after :meth:`fit`).
+        word_vectors_: the cached word vectors of theme candidates (after :meth:`fit`).
         n_vocabulary_: how many vocabulary tokens were pre-analysed by :meth:`fit`.
     """
 
@@ -153,6 +169,13 @@ class ConceptLabeler:
         head_tokens: int | None = 5,
         min_head_variants: int = 2,
         min_python_names: int | None = 4,
+        theme_similarity: float | None = 0.5,
+        theme_coverage: float = 0.14,
+        theme_pair_similarity: float | None = 0.65,
+        theme_pair_coverage: float | None = 0.15,
+        theme_group_similarity: float | None = 0.45,
+        theme_group_coverage: float = 0.1,
+        theme_apart: float = 0.45,
         wordnet_path: str | None = None,
     ):
         self.min_coverage = min_coverage
@@ -173,6 +196,13 @@ class ConceptLabeler:
         self.head_tokens = head_tokens
         self.min_head_variants = min_head_variants
         self.min_python_names = min_python_names
+        self.theme_similarity = theme_similarity
+        self.theme_coverage = theme_coverage
+        self.theme_pair_similarity = theme_pair_similarity
+        self.theme_pair_coverage = theme_pair_coverage
+        self.theme_group_similarity = theme_group_similarity
+        self.theme_group_coverage = theme_group_coverage
+        self.theme_apart = theme_apart
         self.wordnet_path = wordnet_path
 
     # ----- fitting ---------------------------------------------------------------------------
@@ -190,6 +220,9 @@ class ConceptLabeler:
         wn = self.lexicon_.wn
         self._ic_by_offset = {pos: information_content(wn, pos) for pos in ("n", "v")}
         self.relations_ = Relations(self.lexicon_)
+        if self.theme_similarity is not None:
+            model_dir()  # the package that carries the word vectors: a typed error if absent
+        self.word_vectors_ = WordVectors()
         self._analysis_cache: dict[str, TokenAnalysis] = {}
         self._ic_cache: dict[str, float] = {}
         n = 0
@@ -232,6 +265,22 @@ class ConceptLabeler:
                     hit = min(hit, ADJECTIVE_IC)  # an attribute noun (size): as its clusters
             self._ic_cache[synset] = hit
         return hit
+
+    def prepare(self, tokens: Iterable[str]) -> int:
+        """Embed the theme words of many tokens at once (faster than list by list).
+
+        Args:
+            tokens: token strings (e.g. every token of the lists about to be labelled).
+
+        Returns:
+            How many distinct words are embedded now.
+        """
+        self._check_fitted()
+        if self.theme_similarity is not None:
+            analyses = {t: self.analyse(t) for t in set(tokens)}.values()
+            words = {a.key for a in analyses if a.word and not a.function}
+            self.word_vectors_.warm(words)
+        return self.word_vectors_.n_embedded
 
     # ----- labelling -------------------------------------------------------------------------
     def rank_weights(self, n: int) -> list[float]:
@@ -284,6 +333,11 @@ class ConceptLabeler:
         if first is None:  # a word and its directly related words; one concept, never a pair
             first, pair = head_candidate(self, groups, total, tokens, self.min_coverage), None
         first, pair = with_code(self, first, pair, code)
+        if first is None:  # words close in the word vectors, WordNet or not
+            first = theme_candidate(self, groups, total, tokens)
+        if first is not None and pair is None:
+            second = second_theme(self, first, groups, total, tokens)
+            pair = (first, second) if second is not None else None
         base = self.form_base if self.form_base is not None else FORM_BASE
         form, form_cov, form_readout = standout_form(lists, base, self.form_coverage,
                                                      self.form_lift)  # fmt: skip

@@ -176,6 +176,7 @@ def annotate_projections(
     n_groups = len(bounds) - 1
     report = progress if callable(progress) else None
     bar = progress is True
+    labeler.prepare(tokens_col.tolist())  # the theme words of all lists, embedded in batches
     with single_blas_thread():
         for g in tqdm(range(n_groups), disable=not bar, desc="annotate", unit="vector"):
             lo, hi = bounds[g], bounds[g + 1]

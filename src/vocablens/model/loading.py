@@ -74,7 +74,7 @@ def alias_gguf(alias: str) -> Path:
 
 
 @contextlib.contextmanager
-def _quiet_transformers():
+def quiet_transformers():
     """Silence transformers' and the hub client's progress bars and warnings for one load."""
     from huggingface_hub.utils import logging as hub_logging
     from transformers.utils import logging as hf_logging
@@ -248,7 +248,7 @@ def load_model(
         model, name = spec, getattr(spec.config, "_name_or_path", "") or type(spec).__name__
     elif isinstance(spec, (str, os.PathLike)):
         name = str(spec)
-        with _quiet_transformers():
+        with quiet_transformers():
             model, tokenizer = _load_spec(name, dtype or torch.float32, trust_remote_code)
         target = target or torch.device("cpu")
     else:
