@@ -11,7 +11,7 @@ from sklearn.decomposition import PCA
 
 from vocablens import InputError, load_model
 from vocablens.annotate import UNLABELLED
-from vocablens.annotate.value_umap import MAP_COLUMNS, value_umap
+from vocablens.annotate.value_umap import MAP_COLUMNS, SMALL_DATA, default_reducer, value_umap
 
 from synthetic_report import synthetic_annotations
 from tiny_models import single_thread, tiny_model
@@ -48,7 +48,11 @@ def test_default_reducer_is_normalise_pca_umap(lm, monkeypatch):
             return self
 
         def fit_transform(self, X, y=None):
-            assert X.shape == (128, 32)  # PCA to min(50, n, d_model) dimensions
+            # few vectors: the distances of the PCA'd unit rows, handed over as a matrix
+            assert X.shape == (128, 128) and self.kwargs["metric"] == "precomputed"
+            np.testing.assert_allclose(X, X.T, atol=1e-5)
+            np.testing.assert_allclose(np.diag(X), 0.0, atol=1e-5)
+            assert 0.0 < X.max() <= 2.0 + 1e-5  # unit rows: distances at most 2
             assert self.kwargs["random_state"] == 7 and self.kwargs["n_neighbors"] == 15
             return X[:, :2] * 10
 
@@ -56,6 +60,10 @@ def test_default_reducer_is_normalise_pca_umap(lm, monkeypatch):
     coords = value_umap(lm, [0, 1], seed=7)
     assert coords["layer"].tolist() == [0] * 64 + [1] * 64
     assert coords["index"].tolist()[:3] == [0, 1, 2]
+    large = default_reducer(SMALL_DATA, 576)  # UMAP's own neighbour search past its threshold
+    assert [name for name, _ in large.steps] == ["normalizer", "pca", "fakeumap"]
+    assert large.steps[-1][1].kwargs["metric"] == "euclidean"
+    assert large.steps[1][1].n_components == 50
 
 
 def test_takes_a_loaded_model_only(lm):

@@ -194,7 +194,7 @@ class Explanation:
 
     def top(
         self, k: int = 10, *, layer: int | None = None, component: str | None = None,
-        by: str = "abs",
+        by: str = "abs", table: pd.DataFrame | None = None,
     ) -> pd.DataFrame:  # fmt: skip
         """The ``k`` largest contributions (rows of :meth:`to_pandas`).
 
@@ -204,8 +204,10 @@ class Explanation:
             component: only this component (``"head"``, ``"neuron"``, ...).
             by: ``"abs"`` (largest magnitude), ``"positive"`` (most for the readout) or
                 ``"negative"`` (most against it).
+            table: :meth:`to_pandas`'s table when the caller already has it (asking for many
+                tops, build it once: it has a row per neuron); None: built here.
         """
-        frame = self.to_pandas()
+        frame = self.to_pandas() if table is None else table
         if layer is not None:
             frame = frame[frame["layer"] == layer]
         if component is not None:
@@ -216,7 +218,8 @@ class Explanation:
 
     def top_per_layer(self, k: int = 5, by: str = "abs") -> dict[int, pd.DataFrame]:
         """The top ``k`` contributors of each block (heads, neurons and biases together)."""
-        return {lay.layer: self.top(k, layer=lay.layer, by=by) for lay in self.layers}
+        table = self.to_pandas()
+        return {lay.layer: self.top(k, layer=lay.layer, by=by, table=table) for lay in self.layers}
 
     def to_dict(self, top_k: int = 10) -> dict:
         """A JSON-ready summary: the scalars, per block its totals, every head, the top neurons.
@@ -226,9 +229,10 @@ class Explanation:
         """
         layers = []
         geva_of = {g.layer: g for g in self.geva}
+        table = self.to_pandas()
         for lay in self.layers:
             geva = geva_of.get(lay.layer)
-            top = self.top(top_k, layer=lay.layer, component="neuron")
+            top = self.top(top_k, layer=lay.layer, component="neuron", table=table)
             layers.append({
                 "layer": lay.layer, "attn": lay.attn, "mlp": lay.mlp,
                 "heads": lay.heads.tolist(), "attn_bias": lay.attn_bias, "mlp_bias": lay.mlp_bias,
@@ -247,7 +251,7 @@ class Explanation:
             "total": self.total, "error": self.error, "norm_bias": self.norm_bias,
             "unembed_bias": self.unembed_bias, "logit": self.logit, "softcap": self.softcap,
             "capped_logit": self.capped_logit, "model_logit": self.model_logit,
-            "layers": layers, "top": _records(self.top(top_k)),
+            "layers": layers, "top": _records(self.top(top_k, table=table)),
         }  # fmt: skip
 
     def to_json(self, top_k: int = 10) -> str:

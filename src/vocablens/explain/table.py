@@ -61,10 +61,11 @@ def render(e: Explanation, top_k: int = 5, layers: Sequence[int] | None = None) 
         emb += f", position {e.pos_embed:+.3f}"
     lines.append(f"{'emb':>5}  {'':>8}  {'':>8}  {e.embeddings:>+8.3f}  {emb}")
     chosen = None if layers is None else set(layers)
+    table = e.to_pandas()  # once: a row per neuron of the model
     for lay in e.layers:
         if chosen is not None and lay.layer not in chosen:
             continue
-        top = e.top(top_k, layer=lay.layer)
+        top = e.top(top_k, layer=lay.layer, table=table)
         items = ", ".join(_item(row) for row in top.itertuples(index=False))
         lines.append(f"{lay.layer:>5}  {lay.attn:>+8.3f}  {lay.mlp:>+8.3f}  {lay.total:>+8.3f}  "
                      f"{items}")  # fmt: skip
@@ -75,7 +76,7 @@ def render(e: Explanation, top_k: int = 5, layers: Sequence[int] | None = None) 
         tail += f"; soft-capped ({e.softcap:g}) {e.capped_logit:+.4f}"
     lines.append(f"{tail}; the model's own: {e.model_logit:+.4f}")
     lines += ["", f"top {top_k} contributors overall:"]
-    for row in e.top(top_k).itertuples(index=False):
+    for row in e.top(top_k, table=table).itertuples(index=False):
         where = "emb" if row.layer < 0 else f"layer {row.layer}"
         lines.append(f"  {where:>9}  {_item(row)}")
     if e.geva:

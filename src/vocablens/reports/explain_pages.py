@@ -31,8 +31,9 @@ def explain_rows(e: Any, k: int, layer_pages: dict[int, str]) -> dict[str, Any]:
     """What one explain page shows: the readout, the check, per layer its top ``k``, overall top."""
     layers = []
     geva = {g.layer: g for g in e.geva}
+    table = e.to_pandas()  # once: a row per neuron of the model
     for lay in e.layers:
-        top = e.top(k, layer=lay.layer)
+        top = e.top(k, layer=lay.layer, table=table)
         g = geva.get(lay.layer)
         layers.append({
             "layer": lay.layer, "page": layer_pages.get(lay.layer), "attn": lay.attn,
@@ -49,7 +50,7 @@ def explain_rows(e: Any, k: int, layer_pages: dict[int, str]) -> dict[str, Any]:
         "scale": e.final_norm_scale, "total": e.total, "residual": e.residual_logit,
         "error": e.error, "ok": abs(e.error) <= SUM_TOLERANCE, "logit": e.logit,
         "model_logit": e.model_logit, "embeddings": e.embeddings, "layers": layers,
-        "top": [_row(r, layer_pages) for r in e.top(2 * k).itertuples(index=False)],
+        "top": [_row(r, layer_pages) for r in e.top(2 * k, table=table).itertuples(index=False)],
         "fractions": fractions,
     }  # fmt: skip
 
