@@ -89,8 +89,10 @@ def best_theme(
 
 @lru_cache(maxsize=64)
 def _upper(n: int) -> np.ndarray:
-    """``(n, n)`` bool, true above the diagonal (each pair once)."""
-    return np.triu(np.ones((n, n), dtype=bool), k=1)
+    """``(n, n)`` bool, true above the diagonal (each pair once); read-only, it is shared."""
+    upper = np.triu(np.ones((n, n), dtype=bool), k=1)
+    upper.flags.writeable = False
+    return upper
 
 
 def theme_candidate(

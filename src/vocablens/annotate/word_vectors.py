@@ -49,7 +49,7 @@ class WordVectors:
     _model: ClassVar[Any] = None
     _tokenizer: ClassVar[Any] = None
     _index: ClassVar[dict[str, int]] = {}  # word -> its row of _rows
-    _rows: ClassVar[np.ndarray] = np.zeros((1024, DIM), dtype=np.float32)  # grows by doubling
+    _rows: ClassVar[np.ndarray] = np.zeros((0, DIM), dtype=np.float32)  # grows by doubling
 
     @property
     def n_embedded(self) -> int:
