@@ -84,7 +84,7 @@ from vocablens.annotate.label_types import (
 )
 from vocablens.annotate.relations import Relations
 from vocablens.annotate.result import FORM, NO_LABEL_KIND, SEMANTIC
-from vocablens.annotate.themes import second_theme, theme_candidate
+from vocablens.annotate.themes import is_theme_word, second_theme, theme_candidate
 from vocablens.annotate.word_vectors import WordVectors, model_dir
 from vocablens.annotate.wordnet import Lexicon
 
@@ -277,9 +277,8 @@ class ConceptLabeler:
         """
         self._check_fitted()
         if self.theme_similarity is not None:
-            analyses = {t: self.analyse(t) for t in set(tokens)}.values()
-            words = {a.key for a in analyses if a.word and not a.function}
-            self.word_vectors_.warm(words)
+            analyses = (self.analyse(t) for t in set(tokens))
+            self.word_vectors_.warm(a.key for a in analyses if is_theme_word(a))
         return self.word_vectors_.n_embedded
 
     # ----- labelling -------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from vocablens.annotate.analysis import TokenAnalysis
 from vocablens.annotate.candidates import concept_of
 from vocablens.annotate.groups import Group
 from vocablens.annotate.label_types import NUMBER, THEME, Candidate
@@ -49,10 +50,14 @@ class Theme:
     coverage: float
 
 
-def theme_words(groups: Sequence[Group], skip: frozenset[str] = frozenset()) -> list[int]:
-    """The indices of the groups that take part: lexicon words, no function word, key not in ``skip``."""
-    return [k for k, g in enumerate(groups) if g.analysis.word and not g.analysis.function
-            and g.analysis.key not in skip]  # fmt: skip
+def is_theme_word(a: TokenAnalysis) -> bool:
+    """Whether a token (a group's analysis) takes part in themes: a lexicon word, no function word."""
+    return a.word and not a.function
+
+
+def theme_words(groups: Sequence[Group]) -> list[int]:
+    """The indices of the groups that take part in themes (:func:`is_theme_word`)."""
+    return [k for k, g in enumerate(groups) if is_theme_word(g.analysis)]
 
 
 def best_theme(
@@ -115,11 +120,13 @@ def second_theme(
     if lab.theme_similarity is None or lab.theme_group_similarity is None:
         return None
     used = frozenset(lab.analyse(t).key for t in first.concept.explained)
-    theme = best_theme(lab, groups, total, theme_words(groups, used), lab.theme_group_similarity,
+    words = theme_words(groups)
+    rest = [k for k in words if groups[k].analysis.key not in used]
+    theme = best_theme(lab, groups, total, rest, lab.theme_group_similarity,
                        lab.theme_group_coverage, None, None)  # fmt: skip
     if theme is None or _mostly_numbers(theme, groups):
         return None
-    lead = [k for k in theme_words(groups) if groups[k].analysis.key in used]
+    lead = [k for k in words if groups[k].analysis.key in used]
     if not lead:
         return None  # the first concept has no theme words (code, function words)
     a = lab.word_vectors_.matrix([groups[k].analysis.key for k in lead])  # (n_a, DIM)
