@@ -186,6 +186,8 @@ def test_python_names_on_the_raw_list_are_programming_code(labeler):
     assert labeler.analyse("linspace").python  # numpy's names come from numpy itself
     assert not labeler.analyse(" open").python  # a word of the lexicon first
     assert not labeler.analyse("Set").python and not labeler.analyse(" dis").python
+    for name in (" OrderedDict", "splitext", " makedirs", " metavar", " nargs", "unsqueeze"):
+        assert labeler.analyse(name).python, name  # os, collections, argparse, torch ...
     names = [" hashlib", " strugg", " shutil", " functools", " affili", " tempfile", " collab"]
     plain = [" table", " happy", " river", " house", " seven", " green", " bread", " music"]
     code = labeler.label(plain, raw=names)

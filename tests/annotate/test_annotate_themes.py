@@ -45,6 +45,23 @@ def test_a_theme_apart_from_the_concept_makes_the_list_polysemantic(labeler):
     assert not alone.polysemantic
 
 
+def test_code_from_the_raw_list_comes_after_a_theme_and_beside_one(labeler):
+    names = [" hashlib", " shutil", " functools", " tempfile", *NOISE]
+    label = labeler.label([*TRADE, *NOISE], raw=names)  # a theme first, then code
+    assert label.polysemantic and [g.label for g in label.groups] == [
+        "buyer, seller",
+        "programming code",
+    ]
+    low = labeler.label([*NOISE[:12], *TRADE, *NOISE[12:]], raw=names)  # too low for a theme
+    assert low.polysemantic and [g.label for g in low.groups] == [
+        "programming code",
+        "buyer, seller",  # but a second theme beside code
+    ]
+    plain = [" table", " happy", " river", " house", " green", " bread", " music"]
+    alone = labeler.label(plain, raw=names)  # code alone: no theme to add
+    assert alone.label == "programming code" and not alone.polysemantic
+
+
 def test_a_theme_close_to_the_concept_is_the_same_meaning(labeler):
     near = [" Monday", " Tuesday", " Friday", " Sunday", " weekend", " week", " weekday", *NOISE]
     assert not labeler.label(near).polysemantic

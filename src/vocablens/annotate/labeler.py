@@ -29,7 +29,8 @@ How a list is read (:meth:`ConceptLabeler.label`):
    "buyer, seller"; :mod:`~vocablens.annotate.themes`). On the **raw list** (``label(raw=)``, or
    ``tokens`` themselves under ``readout="raw"``) ``min_python_names`` Python names
    (:mod:`~vocablens.annotate.python_names`: ``␣hashlib``, ``setattr``) make "programming code":
-   the concept of a list without one, else a second meaning beside it.
+   the concept of a list without one (no synset, class, family, head word or theme), else a
+   second meaning beside it.
 4. **Polysemantic**: the groups the label explains are set aside and the best candidate of the
    rest is found the same way. The vector is polysemantic when both reach ``group_coverage`` and
    ``min_words``, and they are unrelated: no synset above both has ``IC >= related_ic``, a word
@@ -331,9 +332,9 @@ class ConceptLabeler:
                 pair = None
         if first is None:  # a word and its directly related words; one concept, never a pair
             first, pair = head_candidate(self, groups, total, tokens, self.min_coverage), None
-        first, pair = with_code(self, first, pair, code)
         if first is None:  # words close in the word vectors, WordNet or not
             first = theme_candidate(self, groups, total, tokens)
+        first, pair = with_code(self, first, pair, code)
         if first is not None and pair is None:
             second = second_theme(self, first, groups, total, tokens)
             pair = (first, second) if second is not None else None

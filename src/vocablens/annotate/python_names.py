@@ -5,9 +5,13 @@ methods of its data libraries; under the raw readout they fill the top of the li
 (``␣hashlib``, ``␣shutil``, ``␣functools``, ``␣tempfile``). The names come from Python itself
 and the data libraries vocablens depends on, not from a hand-written list: the standard
 library's module names (``sys.stdlib_module_names``), the builtins and keywords, the public
-methods of ``str``, ``bytes``, ``list``, ``dict`` and ``set``, and the public names of
-``numpy``, ``numpy.ndarray`` and ``pandas.DataFrame``, plus the import names of a few widely
-used packages (:data:`PACKAGES`). A token is a **Python name** when its text (without the
+methods of ``str``, ``bytes``, ``list``, ``dict`` and ``set``, the public names of the standard
+modules most programs import (``os``, ``os.path``, ``shutil``, ``subprocess``, ``collections``,
+``itertools``, ``functools``, ``re``, ``json``, ``logging``, ``typing``, ``argparse`` with the
+parameters of its actions: ``nargs``, ``metavar``) and of ``pathlib.Path`` and
+``unittest.TestCase``, the public names of ``numpy``, ``numpy.ndarray``, ``pandas.DataFrame``,
+``torch``, ``torch.Tensor``, ``torch.nn`` and ``torch.nn.functional``, plus the import names of
+a few widely used packages (:data:`PACKAGES`). A token is a **Python name** when its text (without the
 leading space) is one of them, case kept, at least :data:`MIN_LENGTH` characters long, and it
 is no word of the labeller's lexicon (``open``, ``sort``, ``format`` are words first).
 """
@@ -34,10 +38,31 @@ MIN_LENGTH = 4
 @lru_cache(maxsize=1)
 def python_names() -> frozenset[str]:
     """Every Python name (see the module docstring), built once."""
+    import argparse
+    import collections
+    import functools
+    import inspect
+    import itertools
+    import json
+    import logging
+    import os
+    import pathlib
+    import re
+    import shutil
+    import subprocess
+    import typing
+    import unittest
+
     import numpy
     import pandas
+    import torch
 
     names = set(sys.stdlib_module_names) | set(dir(builtins)) | set(keyword.kwlist) | PACKAGES
-    for owner in (str, bytes, list, dict, set, numpy, numpy.ndarray, pandas.DataFrame):
+    owners = (str, bytes, list, dict, set, numpy, numpy.ndarray, pandas.DataFrame, os, os.path,
+              shutil, subprocess, collections, itertools, functools, re, json, logging,
+              pathlib.Path, unittest.TestCase, argparse, argparse.ArgumentParser, typing,
+              torch, torch.Tensor, torch.nn, torch.nn.functional)  # fmt: skip
+    for owner in owners:
         names.update(n for n in dir(owner) if not n.startswith("_"))
+    names.update(inspect.signature(argparse.Action).parameters)  # nargs, metavar, dest
     return frozenset(n for n in names if len(n) >= MIN_LENGTH)

@@ -13,7 +13,8 @@ groups, by their key: ``sellers`` as ``seller``) that are not function words; th
   the first concept leaves, three words at ``theme_group_similarity`` covering
   ``theme_group_coverage``, never mostly numbers, and apart from the first: the mean cosine
   between the two groups' words stays below ``theme_apart``, and no two of them are as close
-  as a two-word theme's (``theme_pair_similarity``).
+  as a two-word theme's (``theme_pair_similarity``). Beside "programming code", whose Python
+  names are read on the raw list and are no theme words, any such theme is apart.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from vocablens.annotate.analysis import TokenAnalysis
 from vocablens.annotate.candidates import concept_of
 from vocablens.annotate.groups import Group
-from vocablens.annotate.label_types import NUMBER, THEME, Candidate
+from vocablens.annotate.label_types import CODE, NUMBER, THEME, Candidate
 
 if TYPE_CHECKING:
     from vocablens.annotate.labeler import ConceptLabeler
@@ -127,8 +128,10 @@ def second_theme(
     if theme is None or _mostly_numbers(theme, groups):
         return None
     lead = [k for k in words if groups[k].analysis.key in used]
+    if not lead and first.name == CODE:
+        return _candidate(lab, theme, groups, tokens, numbers_ok=False)  # code's names: on raw
     if not lead:
-        return None  # the first concept has no theme words (code, function words)
+        return None  # the first concept has no theme words (function words)
     a = lab.word_vectors_.matrix([groups[k].analysis.key for k in lead])  # (n_a, DIM)
     b = lab.word_vectors_.matrix([groups[k].analysis.key for k in theme.groups])  # (n_b, DIM)
     across = a @ b.T  # (n_a, n_b)
