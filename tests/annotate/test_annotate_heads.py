@@ -57,6 +57,8 @@ def test_meaning_classes_refine_closed_classes(labeler):
     assert labeler.label(hedges).label == "possibility"
     freq = [" usually", "Usually", " normally", " typically", " often", *NOISE]
     assert labeler.label(freq).label == "frequency"
+    compass = [" north", " northwest", "south", " east", "West", *NOISE]  # WordNet: regions first
+    assert labeler.label(compass).label == "compass direction"
 
 
 def test_function_words_beside_a_word_are_not_two_meanings(labeler):

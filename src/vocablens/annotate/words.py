@@ -100,9 +100,11 @@ CLOSED_CLASSES = {name: frozenset(words.split()) for name, words in _CLOSED_CLAS
 
 #: What connectives and sentence adverbs *mean* (the top senses of the Penn Discourse Treebank's
 #: connective hierarchy: temporal, comparison, contingency, expansion) and a few adverb classes
-#: of the same kind (frequency, possibility, spatial position). Unlike :data:`CLOSED_CLASSES`
-#: these are semantic labels: ``before, after, during, until`` are "time order" whatever their
-#: part of speech. Keys are variant keys (base forms: ``higher`` -> ``high``).
+#: of the same kind (frequency, possibility, spatial position), and the compass directions
+#: (WordNet's leading senses of ``north`` and ``south`` are regions, so they would read as
+#: "places"). Unlike :data:`CLOSED_CLASSES` these are semantic labels: ``before, after, during,
+#: until`` are "time order" whatever their part of speech. Keys are variant keys (base forms:
+#: ``higher`` -> ``high``).
 _MEANING_CLASSES_TEXT = {
     "time order": """before after during while when whenever since until till once then later
         earlier afterwards afterward previously subsequently meanwhile following prior eventually
@@ -121,5 +123,8 @@ _MEANING_CLASSES_TEXT = {
         seemingly might may could possible probable certainly doubtless surely""",
     "spatial position": """above below under over beneath underneath high low top bottom upper
         lower inside outside between within beyond behind beside near""",
+    "compass direction": """north south east west northeast northwest southeast southwest
+        northern southern eastern western northeastern northwestern southeastern southwestern
+        northward southward eastward westward northerly southerly easterly westerly""",
 }
 MEANING_CLASSES = {name: frozenset(words.split()) for name, words in _MEANING_CLASSES_TEXT.items()}
