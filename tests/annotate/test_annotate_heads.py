@@ -42,7 +42,9 @@ def test_head_word_and_its_related_words_are_a_concept(labeler):
 
 def test_head_words_need_variants_and_tokens(labeler):
     one_each = [" elderly", " banana", *NOISE, " old", " piano", " river", " cloud"]
-    assert not labeler.label(one_each).semantic  # the head has one variant: no concept
+    no_themes = ConceptLabeler(theme_similarity=None).fit()
+    assert not no_themes.label(one_each).semantic  # the head has one variant: no head word
+    assert labeler.label(one_each).label == "elderly, old"  # but two close words: a theme
     off = ConceptLabeler(head_tokens=None, theme_similarity=None).fit()
     assert not off.label(SPEED).semantic
     strict = ConceptLabeler(head_tokens=6, theme_similarity=None).fit()

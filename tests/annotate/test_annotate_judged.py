@@ -52,6 +52,8 @@ FLOORS = [
     ("smollm2_values_g", 120, 0.52, 0.26, 0.16),
     ("smollm2_values_h", 120, 0.47, 0.05, 0.33),
     ("smollm2_values_i", 116, 0.56, 0.10, 0.36),
+    ("smollm2_values_j", 116, 0.62, 0.06, 0.34),
+    ("smollm2_values_k", 120, 0.48, 0.06, 0.24),
 ]
 
 
