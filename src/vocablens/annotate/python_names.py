@@ -11,9 +11,10 @@ modules most programs import (``os``, ``os.path``, ``shutil``, ``subprocess``, `
 parameters of its actions: ``nargs``, ``metavar``) and of ``pathlib.Path`` and
 ``unittest.TestCase``, the public names of ``numpy``, ``numpy.ndarray``, ``pandas.DataFrame``,
 ``torch``, ``torch.Tensor``, ``torch.nn`` and ``torch.nn.functional``, plus the import names of
-a few widely used packages (:data:`PACKAGES`). A token is a **Python name** when its text (without the
-leading space) is one of them, case kept, at least :data:`MIN_LENGTH` characters long, and it
-is no word of the labeller's lexicon (``open``, ``sort``, ``format`` are words first).
+a few widely used packages (:data:`PACKAGES`). A token is a **Python name** when its text
+(without the leading space) is one of them, case kept, at least :data:`MIN_LENGTH` characters
+long, and it is no word of the labeller's lexicon (``open``, ``sort``, ``format`` are words
+first).
 """
 
 from __future__ import annotations
