@@ -53,7 +53,8 @@ def test_label_from_the_keyboard_reload_and_find_it_saved(browser, served):
         browser,
         lambda d: d.current_url != first_url and "/item/" in d.current_url and d.current_url,
     )  # read before the next save: the page may move on before a later read
-    body = browser.find_element(By.TAG_NAME, "body")
+    wait_for(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+    body = browser.find_element(By.TAG_NAME, "body")  # the new page's keys are listened to now
     body.send_keys("0")  # no concept
     body.send_keys(Keys.ENTER)
     wait_for(browser, lambda d: d.current_url != second_url)
