@@ -45,6 +45,15 @@ def test_supersense_names_scattered_topics(labeler):
     assert body.confident and body.label == "body"
 
 
+def test_places_are_named_places(labeler):
+    """WordNet files the leading senses of side, post, end, home as locations: no "places"."""
+    assert "super:noun.location" in labeler.analyse(" Egypt").support["n"]
+    for word in (" side", " post", " end", " home", " left"):
+        assert "super:noun.location" not in labeler.analyse(word).support["n"], word
+    common = labeler.label([" side", " post", " end", " home", " left", " field", *NOISE])
+    assert not (common.semantic and common.label == "places")
+
+
 def test_derivations_join_parts_of_speech(labeler):
     support = labeler.analyse(" occurrence").support["n"]
     assert "happen.v.01" in support  # occurrence (noun) -> occur/happen (verb)

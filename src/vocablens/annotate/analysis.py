@@ -51,6 +51,10 @@ SUPERSENSES = {
     "verb.perception": "perception",
     "verb.weather": "weather",
 }
+#: Supersenses whose topic is made of named instances only: "places" are ``Egypt``, ``Rome``,
+#: ``north`` (WordNet's instances), not the common nouns ``side``, ``post``, ``end``, ``home``
+#: whose leading sense WordNet files as a location.
+NAMED_ONLY = frozenset({"noun.location"})
 #: Weight of a derivationally related synset relative to the sense it comes from.
 DERIVED_WEIGHT = 0.8
 #: wordfreq frequency (Zipf) a WordNet lemma needs to count as a word.
@@ -244,7 +248,8 @@ def _support(
                 if weights.get(name, 0.0) < w:
                     weights[name] = w
             group = SUPERSENSE + synset.lexname()
-            if synset.lexname() in SUPERSENSES and weights.get(group, 0.0) < w:
+            named = synset.lexname() not in NAMED_ONLY or bool(synset.instance_hypernyms())
+            if synset.lexname() in SUPERSENSES and named and weights.get(group, 0.0) < w:
                 weights[group] = w
         _add_derived(lexicon, synsets, weights)
         support[pos] = weights
