@@ -204,3 +204,7 @@ def test_python_names_on_the_raw_list_are_programming_code(labeler):
         "day of the week",
         "programming code",
     ]
+    three = labeler.label(days + plain, raw=names[:5])  # enough for a second meaning
+    assert three.polysemantic and [g.label for g in three.groups][1] == "programming code"
+    two = labeler.label(days + plain, raw=names[:3])
+    assert two.semantic and not two.polysemantic

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from vocablens.annotate.analysis import TokenAnalysis
+from vocablens.annotate.analysis import SUPERSENSE, TokenAnalysis
 from vocablens.annotate.candidates import concept_of
 from vocablens.annotate.groups import Group
 from vocablens.annotate.label_types import (
@@ -134,14 +134,18 @@ def python_candidate(
     lab: ConceptLabeler, tokens: Sequence[str], analyses: Sequence[TokenAnalysis],
     weights: Sequence[float],
 ) -> Candidate | None:  # fmt: skip
-    """A "programming code" candidate from a list's Python names (``min_python_names``), or None.
+    """A "programming code" candidate from a list's Python names, or None.
+
+    It needs the fewer of ``min_python_names`` and ``min_python_group_names``;
+    :func:`with_code` decides what it may be.
 
     Read on the raw list, where code neurons' names (``␣hashlib``, ``␣shutil``) fill the top.
     """
     if lab.min_python_names is None:
         return None
     idx = tuple(i for i, a in enumerate(analyses) if a.python)
-    if len(idx) < lab.min_python_names:
+    fewest = min(lab.min_python_names, lab.min_python_group_names or lab.min_python_names)
+    if len(idx) < fewest:
         return None
     coverage = sum(weights[i] for i in idx) / sum(weights)
     concept = concept_of(lab, CODE, coverage, len(idx), idx, tokens, coverage)
@@ -154,15 +158,46 @@ def with_code(
 ) -> tuple[Candidate | None, tuple[Candidate, Candidate] | None]:  # fmt: skip
     """The concept and the pair once the raw list's Python names count (:func:`python_candidate`).
 
-    Code is the concept of a list without one, and the second meaning of a list with one
-    concept (a closed class only when it covers ``closed_pair_coverage``).
+    Code is the concept of a list without one (``min_python_names`` names), and the second
+    meaning of a list with one concept (a closed class only when it covers
+    ``closed_pair_coverage``; ``min_python_group_names`` names are enough).
     """
     if code is None or (first is not None and first.name == CODE):
         return first, pair
     if first is None:
-        return code, None
+        return (code if code.n_words >= (lab.min_python_names or 0) else None), None
+    if code.n_words < (lab.min_python_group_names or lab.min_python_names or 0):
+        return first, pair
     if pair is None and (
         not is_closed(first.name) or first.coverage >= (lab.closed_pair_coverage or 0.0)
     ):
         return first, (first, code)
     return first, pair
+
+
+def related(lab: ConceptLabeler, a: str, b: str) -> bool:
+    """Whether two candidates are one concept (one above the other, or a specific parent)."""
+    if a.startswith(SUPERSENSE) or b.startswith(SUPERSENSE):
+        return _lexname(lab, a) == _lexname(lab, b)
+    if (
+        "." not in a
+        or "." not in b
+        or a.startswith((CLOSED, LEXICAL))
+        or b.startswith((CLOSED, LEXICAL))
+    ):
+        return a == b
+    lex = lab.lexicon_
+    up_a = lex.up(lex.wn.synset(a))
+    up_b = lex.up(lex.wn.synset(b))
+    if a in up_b or b in up_a:
+        return True
+    return any(lab.ic(s) >= lab.related_ic for s in up_a & up_b)
+
+
+def _lexname(lab: ConceptLabeler, name: str) -> str:
+    """The supersense of a candidate (its own name's for a supersense; ``""`` for others)."""
+    if name.startswith(SUPERSENSE):
+        return name[len(SUPERSENSE) :]
+    if "." not in name or name.startswith((CLOSED, LEXICAL)):
+        return ""
+    return lab.lexicon_.synset_info(name).lexname

@@ -30,7 +30,8 @@ How a list is read (:meth:`ConceptLabeler.label`):
    ``tokens`` themselves under ``readout="raw"``) ``min_python_names`` Python names
    (:mod:`~vocablens.annotate.python_names`: ``␣hashlib``, ``setattr``) make "programming code":
    the concept of a list without one (no synset, class, family, head word or theme), else a
-   second meaning beside it.
+   second meaning beside it (ahead of a second theme); ``min_python_group_names`` of them make
+   only a second meaning, where no second theme is one.
 4. **Polysemantic**: the groups the label explains are set aside and the best candidate of the
    rest is found the same way. The vector is polysemantic when both reach ``group_coverage`` and
    ``min_words``, and they are unrelated: no synset above both has ``IC >= related_ic``, a word
@@ -68,6 +69,7 @@ from vocablens.annotate.concepts import (
     find_pair,
     head_candidate,
     python_candidate,
+    related,
     strong,
     with_code,
 )
@@ -85,7 +87,7 @@ from vocablens.annotate.label_types import (
 )
 from vocablens.annotate.relations import Relations
 from vocablens.annotate.result import FORM, NO_LABEL_KIND, SEMANTIC
-from vocablens.annotate.themes import is_theme_word, second_theme, theme_candidate
+from vocablens.annotate.themes import is_theme_word, theme_candidate, theme_pair
 from vocablens.annotate.word_vectors import WordVectors, model_dir
 from vocablens.annotate.wordnet import Lexicon
 
@@ -131,6 +133,9 @@ class ConceptLabeler:
         min_head_variants: tokens (variants) the head word itself needs in the list.
         min_python_names: Python names (:mod:`~vocablens.annotate.python_names`) the raw list
             (``label(raw=)``) needs for "programming code" (None: never).
+        min_python_group_names: Python names enough for "programming code" as a polysemantic
+            list's second meaning, beside another concept and no second theme (None:
+            ``min_python_names``).
         theme_similarity: word-vector cosine of a theme's words to its centre, when nothing
             else is a concept (:mod:`~vocablens.annotate.themes`; None: no themes at all).
         theme_coverage: coverage a theme of three or more words needs.
@@ -170,6 +175,7 @@ class ConceptLabeler:
         head_tokens: int | None = 5,
         min_head_variants: int = 2,
         min_python_names: int | None = 4,
+        min_python_group_names: int | None = 3,
         theme_similarity: float | None = 0.52,
         theme_coverage: float = 0.13,
         theme_pair_similarity: float | None = 0.6,
@@ -197,6 +203,7 @@ class ConceptLabeler:
         self.head_tokens = head_tokens
         self.min_head_variants = min_head_variants
         self.min_python_names = min_python_names
+        self.min_python_group_names = min_python_group_names
         self.theme_similarity = theme_similarity
         self.theme_coverage = theme_coverage
         self.theme_pair_similarity = theme_pair_similarity
@@ -334,10 +341,13 @@ class ConceptLabeler:
             first, pair = head_candidate(self, groups, total, tokens, self.min_coverage), None
         if first is None:  # words close in the word vectors, WordNet or not
             first = theme_candidate(self, groups, total, tokens)
-        first, pair = with_code(self, first, pair, code)
+        names = code is not None and code.n_words >= (self.min_python_names or 0)
+        if names:  # enough Python names for a concept: before a second theme
+            first, pair = with_code(self, first, pair, code)
         if first is not None and pair is None:
-            second = second_theme(self, first, groups, total, tokens)
-            pair = (first, second) if second is not None else None
+            pair = theme_pair(self, first, groups, total, tokens)
+        if not names:  # fewer: a second meaning where the list has no other
+            first, pair = with_code(self, first, pair, code)
         base = self.form_base if self.form_base is not None else FORM_BASE
         form, form_cov, form_readout = standout_form(lists, base, self.form_coverage,
                                                      self.form_lift)  # fmt: skip
@@ -361,30 +371,8 @@ class ConceptLabeler:
                      form_cov, (), False, form_readout)  # fmt: skip
 
     def related(self, a: str, b: str) -> bool:
-        """Whether two candidates are one concept (one above the other, or a specific parent)."""
-        if a.startswith(SUPERSENSE) or b.startswith(SUPERSENSE):
-            return self._lexname(a) == self._lexname(b)
-        if (
-            "." not in a
-            or "." not in b
-            or a.startswith((CLOSED, LEXICAL))
-            or b.startswith((CLOSED, LEXICAL))
-        ):
-            return a == b
-        lex = self.lexicon_
-        up_a = lex.up(lex.wn.synset(a))
-        up_b = lex.up(lex.wn.synset(b))
-        if a in up_b or b in up_a:
-            return True
-        return any(self.ic(s) >= self.related_ic for s in up_a & up_b)
-
-    def _lexname(self, name: str) -> str:
-        """The supersense of a candidate (its own name's for a supersense; ``""`` for others)."""
-        if name.startswith(SUPERSENSE):
-            return name[len(SUPERSENSE) :]
-        if "." not in name or name.startswith((CLOSED, LEXICAL)):
-            return ""
-        return self.lexicon_.synset_info(name).lexname
+        """Whether two candidates are one concept (:func:`~vocablens.annotate.concepts.related`)."""
+        return related(self, a, b)
 
     def transform(self, token_lists: Iterable[Sequence[str]]) -> pd.DataFrame:
         """Label many token lists.

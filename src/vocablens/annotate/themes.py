@@ -141,6 +141,15 @@ def second_theme(
     return _candidate(lab, theme, groups, tokens, numbers_ok=False)
 
 
+def theme_pair(
+    lab: ConceptLabeler, first: Candidate, groups: Sequence[Group], total: float,
+    tokens: Sequence[str],
+) -> tuple[Candidate, Candidate] | None:  # fmt: skip
+    """``(first, its second theme)`` (:func:`second_theme`), or None."""
+    second = second_theme(lab, first, groups, total, tokens)
+    return (first, second) if second is not None else None
+
+
 def _mostly_numbers(theme: Theme, groups: Sequence[Group]) -> bool:
     return 2 * sum(groups[k].analysis.number for k in theme.groups) >= len(theme.groups)
 
