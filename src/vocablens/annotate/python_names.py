@@ -12,14 +12,14 @@ parameters of its actions: ``nargs``, ``metavar``) and of ``pathlib.Path`` and
 ``unittest.TestCase``, the public names of ``numpy``, ``numpy.ndarray``, ``pandas.DataFrame``,
 ``torch``, ``torch.Tensor``, ``torch.nn`` and ``torch.nn.functional``, the names of ``copy``,
 ``math``, ``random``, ``time``, ``datetime``, ``glob``, ``tempfile``, ``string``, ``csv``,
-``pickle``, ``io``, ``sys``, ``pandas`` and ``matplotlib.pyplot`` with the methods of its
-``Axes`` and ``Figure``, the properties their setters set (``set_linestyle``: ``linestyle``,
-``set_xlim``: ``xlim``), the parameters of the methods of ``pandas.DataFrame`` and
-``numpy.ndarray`` (``inplace``, ``keepdims``), plus the import names of a few widely used
-packages (:data:`PACKAGES`). A token is a **Python name** when its text
-(without the leading space) is one of them, case kept, at least :data:`MIN_LENGTH` characters
-long, and it is no word of the labeller's lexicon (``open``, ``sort``, ``format`` are words
-first).
+``pickle``, ``io``, ``sys`` and ``pandas``, the methods of matplotlib's ``Axes`` and ``Figure``
+(pyplot's functions are mostly theirs; pyplot itself is not imported), the properties the
+setters of ``Axes`` and ``Line2D`` set (``set_linestyle``: ``linestyle``, ``set_xlim``:
+``xlim``), the parameters of the methods of ``pandas.DataFrame`` and ``numpy.ndarray``
+(``inplace``, ``keepdims``), plus the import names of a few widely used packages
+(:data:`PACKAGES`). A token is a **Python name** when its text (without the leading space) is
+one of them, case kept, at least :data:`MIN_LENGTH` characters long, and it is no word of the
+labeller's lexicon (``open``, ``sort``, ``format`` are words first).
 """
 
 from __future__ import annotations
@@ -73,7 +73,6 @@ def python_names() -> frozenset[str]:
     import matplotlib.axes
     import matplotlib.figure
     import matplotlib.lines
-    import matplotlib.pyplot
     import numpy
     import pandas
     import torch
@@ -84,7 +83,7 @@ def python_names() -> frozenset[str]:
               pathlib.Path, unittest.TestCase, argparse, argparse.ArgumentParser, typing,
               torch, torch.Tensor, torch.nn, torch.nn.functional, copy, math, random, time,
               datetime.datetime, glob, tempfile, string, csv, pickle, io, sys, pandas,
-              matplotlib.pyplot, matplotlib.axes.Axes, matplotlib.figure.Figure)  # fmt: skip
+              matplotlib.axes.Axes, matplotlib.figure.Figure)  # fmt: skip
     for owner in owners:
         names.update(n for n in dir(owner) if not n.startswith("_"))
     for owner in (matplotlib.axes.Axes, matplotlib.lines.Line2D):  # set_linestyle: linestyle
