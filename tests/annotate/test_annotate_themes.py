@@ -62,6 +62,19 @@ def test_code_from_the_raw_list_comes_after_a_theme_and_beside_one(labeler):
     assert alone.label == "programming code" and not alone.polysemantic
 
 
+def test_two_themes_apart_make_a_polysemantic_concept(labeler):
+    """SmolLM2's L20.N45.+ (judged set b, cosine top-30): paths, and a few search words."""
+    tokens = [" Howard", " among", " depth", " Table", " search", "Pay", "Table", " pathways",
+              " found", " King", " paths", " transport", " names", " stairs", " Pro", " cont",
+              "King", " path", " Order", " hierarchy", "among", " forms", "ixed", " levels",
+              " price", " Norman", " location", " sorted", " journey", "usalem"]  # fmt: skip
+    label = labeler.label(tokens)  # no theme at 0.52 covers 0.13: two looser ones together
+    assert label.semantic and label.polysemantic
+    assert [g.label for g in label.groups] == ["path, pathway", "search, find"]
+    assert set(label.groups[0].explained) >= {" pathways", " paths", " path"}
+    assert not ConceptLabeler(two_theme_coverage=None).fit().label(tokens).semantic
+
+
 def test_a_theme_close_to_the_concept_is_the_same_meaning(labeler):
     near = [" Monday", " Tuesday", " Friday", " Sunday", " weekend", " week", " weekday", *NOISE]
     assert not labeler.label(near).polysemantic

@@ -26,7 +26,8 @@ How a list is read (:meth:`ConceptLabeler.label`):
    ``min_coverage`` (:mod:`~vocablens.annotate.relations`). Otherwise the list has no concept,
    the honest answer for most early-layer vectors, unless a **theme** is: words of the list
    that word vectors put close together, WordNet or not (``buyer``, ``sellers``, ``auction``:
-   "buyer, seller"; :mod:`~vocablens.annotate.themes`). On the **raw list** (``label(raw=)``, or
+   "buyer, seller"; :mod:`~vocablens.annotate.themes`), or two themes apart, each as strong as
+   a second theme, that together cover ``two_theme_coverage``. On the **raw list** (``label(raw=)``, or
    ``tokens`` themselves under ``readout="raw"``) ``min_python_names`` Python names
    (:mod:`~vocablens.annotate.python_names`: ``␣hashlib``, ``setattr``) make "programming code":
    the concept of a list without one (no synset, class, family, head word or theme), else a
@@ -87,7 +88,7 @@ from vocablens.annotate.label_types import (
 )
 from vocablens.annotate.relations import Relations
 from vocablens.annotate.result import FORM, NO_LABEL_KIND, SEMANTIC
-from vocablens.annotate.themes import is_theme_word, theme_candidate, theme_pair
+from vocablens.annotate.themes import is_theme_word, theme_candidate, theme_pair, two_themes
 from vocablens.annotate.word_vectors import WordVectors, model_dir
 from vocablens.annotate.wordnet import Lexicon
 
@@ -146,6 +147,9 @@ class ConceptLabeler:
         theme_group_coverage: coverage a second theme needs.
         theme_apart: the mean cosine between a concept's words and a second theme's must stay
             below this (and no cosine between them reach ``theme_pair_similarity``).
+        two_theme_coverage: when nothing else is a concept, two themes apart that each have a
+            second theme's strength and together this coverage make a confident, polysemantic
+            label (None: never).
         wordnet_path: a WordNet directory (None: search; see :mod:`~vocablens.annotate.wordnet`).
 
     Attributes:
@@ -184,6 +188,7 @@ class ConceptLabeler:
         theme_group_coverage: float = 0.1,
         theme_apart: float = 0.45,
         wordnet_path: str | None = None,
+        two_theme_coverage: float | None = 0.26,
     ):
         self.min_coverage = min_coverage
         self.min_words = min_words
@@ -212,6 +217,7 @@ class ConceptLabeler:
         self.theme_group_coverage = theme_group_coverage
         self.theme_apart = theme_apart
         self.wordnet_path = wordnet_path
+        self.two_theme_coverage = two_theme_coverage
 
     # ----- fitting ---------------------------------------------------------------------------
     def fit(self, vocabulary: Iterable[str] | None = None, y: object = None) -> ConceptLabeler:
@@ -342,6 +348,9 @@ class ConceptLabeler:
         if first is None:  # words close in the word vectors, WordNet or not
             first = theme_candidate(self, groups, total, tokens)
         names = code is not None and code.n_words >= (self.min_python_names or 0)
+        if first is None and not names:  # two themes apart, each too small alone
+            pair = two_themes(self, groups, total, tokens)
+            first = pair[0] if pair is not None else None
         if names:  # enough Python names for a concept: before a second theme
             first, pair = with_code(self, first, pair, code)
         if first is not None and pair is None:

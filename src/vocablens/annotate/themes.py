@@ -14,7 +14,10 @@ groups, by their key: ``sellers`` as ``seller``) that are not function words; th
   ``theme_group_coverage``, never mostly numbers, and apart from the first: the mean cosine
   between the two groups' words stays below ``theme_apart``, and no two of them are as close
   as a two-word theme's (``theme_pair_similarity``). Beside "programming code", whose Python
-  names are read on the raw list and are no theme words, any such theme is apart.
+  names are read on the raw list and are no theme words, any such theme is apart;
+* **two themes** (:func:`two_themes`), when the list has no concept at all: the best theme at a
+  second theme's strength and a second theme apart from it, together covering
+  ``two_theme_coverage`` (``path, pathway`` beside ``search, find``), make a polysemantic list.
 """
 
 from __future__ import annotations
@@ -148,6 +151,23 @@ def theme_pair(
     """``(first, its second theme)`` (:func:`second_theme`), or None."""
     second = second_theme(lab, first, groups, total, tokens)
     return (first, second) if second is not None else None
+
+
+def two_themes(
+    lab: ConceptLabeler, groups: Sequence[Group], total: float, tokens: Sequence[str],
+) -> tuple[Candidate, Candidate] | None:  # fmt: skip
+    """Two themes apart, each with a second theme's strength, together ``two_theme_coverage``."""
+    if lab.theme_group_similarity is None or lab.two_theme_coverage is None:
+        return None
+    theme = best_theme(lab, groups, total, theme_words(groups), lab.theme_group_similarity,
+                       lab.theme_group_coverage, None, None)  # fmt: skip
+    if theme is None or _mostly_numbers(theme, groups):
+        return None
+    first = _candidate(lab, theme, groups, tokens, numbers_ok=False)
+    second = second_theme(lab, first, groups, total, tokens)
+    if second is None or first.coverage + second.coverage < lab.two_theme_coverage:
+        return None
+    return first, second
 
 
 def _mostly_numbers(theme: Theme, groups: Sequence[Group]) -> bool:
