@@ -189,7 +189,7 @@ def test_python_names_on_the_raw_list_are_programming_code(labeler):
     for name in (" OrderedDict", "splitext", " makedirs", " metavar", " nargs", "unsqueeze"):
         assert labeler.analyse(name).python, name  # os, collections, argparse, torch ...
     for name in (" deepcopy", " linestyle", "xlim", " inplace", "keepdims", " tempfile"):
-        assert labeler.analyse(name).python, name  # copy, pyplot's setters, method parameters
+        assert labeler.analyse(name).python, name  # copy, Axes' setters, method parameters
     names = [" hashlib", " strugg", " shutil", " functools", " affili", " tempfile", " collab"]
     plain = [" table", " happy", " river", " house", " seven", " green", " bread", " music"]
     code = labeler.label(plain, raw=names)

@@ -163,11 +163,11 @@ def two_themes(
                        lab.theme_group_coverage, None, None)  # fmt: skip
     if theme is None or _mostly_numbers(theme, groups):
         return None
-    first = _candidate(lab, theme, groups, tokens, numbers_ok=False)
-    second = second_theme(lab, first, groups, total, tokens)
-    if second is None or first.coverage + second.coverage < lab.two_theme_coverage:
+    pair = theme_pair(lab, _candidate(lab, theme, groups, tokens, numbers_ok=False), groups,
+                      total, tokens)  # fmt: skip
+    if pair is None or pair[0].coverage + pair[1].coverage < lab.two_theme_coverage:
         return None
-    return first, second
+    return pair
 
 
 def _mostly_numbers(theme: Theme, groups: Sequence[Group]) -> bool:
