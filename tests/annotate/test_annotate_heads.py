@@ -44,11 +44,22 @@ def test_head_words_need_variants_and_tokens(labeler):
     one_each = [" elderly", " banana", *NOISE, " old", " piano", " river", " cloud"]
     no_themes = ConceptLabeler(theme_similarity=None).fit()
     assert not no_themes.label(one_each).semantic  # the head has one variant: no head word
-    assert labeler.label(one_each).label == "elderly, old"  # but two close words: a theme
+    pairs = ConceptLabeler(theme_pair_similarity=0.6).fit()
+    assert pairs.label(one_each).label == "elderly, old"  # but two close words: a theme
+    assert not labeler.label(one_each).semantic  # their cosine, 0.61, is below the default 0.7
     off = ConceptLabeler(head_tokens=None, theme_similarity=None).fit()
     assert not off.label(SPEED).semantic
     strict = ConceptLabeler(head_tokens=6, theme_similarity=None).fit()
     assert not strict.label(SPEED).semantic  # five tokens explained
+
+
+def test_a_head_needs_related_words_close_to_it_in_meaning(labeler):
+    # WordNet relates order to class and rate (senses of ranking), but not as a reader reads them
+    tokens = [" class", " rate", "class", " order", "Order", *NOISE]
+    loose = ConceptLabeler(head_similarity=None).fit()
+    assert loose.label(tokens).supersense == "related words"
+    assert labeler.label(tokens).supersense != "related words"
+    assert labeler.label(SPEED).label == "speed"  # slow, fast and move are close to speed
 
 
 def test_meaning_classes_refine_closed_classes(labeler):
@@ -64,9 +75,16 @@ def test_meaning_classes_refine_closed_classes(labeler):
 
 
 def test_function_words_beside_a_word_are_not_two_meanings(labeler):
-    tokens = [" from", " From", "from", " into", " across", " start", " Start", *NOISE]
+    tokens = [" he", " He", "he", " she", " they", " start", " Start", *NOISE]
     label = labeler.label(tokens)
-    assert label.semantic and not label.polysemantic
+    assert label.label == "personal pronoun" and not label.polysemantic
+
+
+def test_prepositions_are_grammar_not_meaning(labeler):
+    tokens = [" from", " From", "from", " into", " across", " of", " by", *NOISE]
+    label = labeler.label(tokens)
+    assert not label.semantic and label.form == "function words"
+    assert labeler.label([" before", " after", " during", " until", *NOISE]).label == "time order"
 
 
 def test_one_word_beside_function_words_is_never_a_second_meaning(labeler):

@@ -109,4 +109,5 @@ def test_a_missing_word_vector_package_is_a_typed_one_line_error(monkeypatch):
     with pytest.raises(WordVectorsMissingError, match="pip install --no-deps") as info:
         ConceptLabeler().fit()
     assert isinstance(info.value, InputError) and "\n" not in str(info.value)
-    assert ConceptLabeler(theme_similarity=None).fit().label(DAYS).semantic  # themes off: fine
+    off = ConceptLabeler(theme_similarity=None, head_similarity=None)
+    assert off.fit().label(DAYS).semantic  # themes and head similarity off: fine

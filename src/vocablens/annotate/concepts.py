@@ -121,6 +121,8 @@ def head_candidate(
         if (coverage < min_coverage or len(members) < lab.head_tokens
                 or len(groups[head.groups[0]].members) < lab.min_head_variants):  # fmt: skip
             continue
+        if lab.head_similarity is not None and not _close_to_head(lab, head.word, head.related):
+            continue
         if best is None or coverage > best.coverage:
             idx = tuple(members)
             concept = Concept(head.word, None, "related words", coverage, len(head.groups),
@@ -128,6 +130,12 @@ def head_candidate(
             best = Candidate(HEAD + head.word, coverage, len(head.groups), len(idx), idx,
                               coverage, concept)  # fmt: skip
     return best
+
+
+def _close_to_head(lab: ConceptLabeler, word: str, near: Sequence[str]) -> bool:
+    """Whether a head's related words are on average close to it in the word vectors."""
+    vectors = lab.word_vectors_.matrix([word, *near])  # (1 + n, DIM)
+    return float((vectors[1:] @ vectors[0]).mean()) >= lab.head_similarity  # type: ignore[operator]
 
 
 def python_candidate(

@@ -23,7 +23,9 @@ How a list is read (:meth:`ConceptLabeler.label`):
    ``min_head_variants`` variants, together with the words WordNet relates to it directly
    (synonyms, similar adjectives, derivations, hypernyms, the words of its definitions: "old"
    with ``elderly``, ``aged``, ``years``), explaining ``head_tokens`` tokens and covering
-   ``min_coverage`` (:mod:`~vocablens.annotate.relations`). Otherwise the list has no concept,
+   ``min_coverage`` (:mod:`~vocablens.annotate.relations`), whose related words are on average
+   within ``head_similarity`` word-vector cosine of it (WordNet relates ``order`` to ``class``
+   and ``rate``, which a reader does not read as one concept). Otherwise the list has no concept,
    the honest answer for most early-layer vectors, unless a **theme** is: words of the list
    that word vectors put close together, WordNet or not (``buyer``, ``sellers``, ``auction``:
    "buyer, seller"; :mod:`~vocablens.annotate.themes`), or two themes apart, each as strong as
@@ -132,6 +134,8 @@ class ConceptLabeler:
             words directly related to it (:mod:`~vocablens.annotate.relations`) that explain at
             least this many tokens and cover ``min_coverage`` are one (None: never).
         min_head_variants: tokens (variants) the head word itself needs in the list.
+        head_similarity: mean word-vector cosine of a head word's related words to it
+            (:mod:`~vocablens.annotate.word_vectors`; None: WordNet's links alone).
         min_python_names: Python names (:mod:`~vocablens.annotate.python_names`) the raw list
             (``label(raw=)``) needs for "programming code" (None: never).
         min_python_group_names: Python names enough for "programming code" as a polysemantic
@@ -180,15 +184,16 @@ class ConceptLabeler:
         min_head_variants: int = 2,
         min_python_names: int | None = 4,
         min_python_group_names: int | None = 3,
-        theme_similarity: float | None = 0.52,
+        theme_similarity: float | None = 0.55,
         theme_coverage: float = 0.13,
-        theme_pair_similarity: float | None = 0.6,
+        theme_pair_similarity: float | None = 0.7,
         theme_pair_coverage: float | None = 0.12,
         theme_group_similarity: float | None = 0.45,
         theme_group_coverage: float = 0.1,
         theme_apart: float = 0.45,
         wordnet_path: str | None = None,
         two_theme_coverage: float | None = 0.26,
+        head_similarity: float | None = 0.45,
     ):
         self.min_coverage = min_coverage
         self.min_words = min_words
@@ -218,6 +223,7 @@ class ConceptLabeler:
         self.theme_apart = theme_apart
         self.wordnet_path = wordnet_path
         self.two_theme_coverage = two_theme_coverage
+        self.head_similarity = head_similarity
 
     # ----- fitting ---------------------------------------------------------------------------
     def fit(self, vocabulary: Iterable[str] | None = None, y: object = None) -> ConceptLabeler:
@@ -234,7 +240,7 @@ class ConceptLabeler:
         wn = self.lexicon_.wn
         self._ic_by_offset = {pos: information_content(wn, pos) for pos in ("n", "v")}
         self.relations_ = Relations(self.lexicon_)
-        if self.theme_similarity is not None:
+        if self.theme_similarity is not None or self.head_similarity is not None:
             model_dir()  # the package that carries the word vectors: a typed error if absent
         self.word_vectors_ = WordVectors()
         self._analysis_cache: dict[str, TokenAnalysis] = {}

