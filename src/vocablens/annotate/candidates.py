@@ -1,4 +1,4 @@
-"""Candidate concepts of a list: every synset, class, family and code group its tokens reach.
+"""Candidate concepts of a list: every synset, class, family, code and names group it reaches.
 
 Functions of a fitted :class:`~vocablens.annotate.labeler.ConceptLabeler` (``lab``), whose
 parameters they read; see its module docstring for the rules.
@@ -16,11 +16,13 @@ from vocablens.annotate.label_types import (
     CODE,
     LEXICAL,
     MEANING,
+    NAMES,
     NUMBER,
     THEME,
     Candidate,
     Concept,
 )
+from vocablens.annotate.names import is_personal_name
 from vocablens.annotate.words import CLOSED_CLASSES, MEANING_CLASSES
 
 if TYPE_CHECKING:
@@ -83,17 +85,19 @@ def candidates(
         words_in = [i for i in g.members if analyses[i].word]
         if len(g.members) >= 2 and words_in:
             add(LEXICAL + analyses[words_in[0]].token.lower, g, 1.0)
-    code = [i for i, a in enumerate(analyses) if a.code]
-    if code:
-        mass[CODE] = sum(weights[i] for i in code)
-        members[CODE] = code
-        words[CODE] = len(code)
+    for name, found in ((CODE, [i for i, a in enumerate(analyses) if a.code]),
+                        (NAMES, [i for i, a in enumerate(analyses)
+                                 if is_personal_name(a, lab.lexicon_)])):  # fmt: skip
+        if found:  # each token counts as a word: identifiers and names are not variant groups
+            mass[name] = sum(weights[i] for i in found)
+            members[name] = found
+            words[name] = len(found)
     out: list[Candidate] = []
     power = lab.specificity_power
     for name, m in mass.items():
         if words.get(name, 0) < 1 or name in GENERAL_SYNSETS:
             continue
-        if words[name] == 1 and not name.startswith(LEXICAL) and name != CODE:
+        if words[name] == 1 and not name.startswith(LEXICAL) and name not in (CODE, NAMES):
             continue  # one word's senses: its word family is the candidate
         spec = lab.ic(name)
         if spec < lab.min_ic:
@@ -117,6 +121,8 @@ def concept_of(
         return Concept("number", None, NUMBER, coverage, n_words, explained, score)
     if name == CODE:
         return Concept("programming code", None, CODE, coverage, n_words, explained, score)
+    if name == NAMES:
+        return Concept("personal names", None, NAMES, coverage, n_words, explained, score)
     if name.startswith(CLOSED):
         label = name[len(CLOSED) :]
         return Concept(label, None, "closed class", coverage, n_words, explained, score)

@@ -10,6 +10,8 @@ from vocablens.annotate.result import NO_LABEL_KIND, SEMANTIC
 NUMBER = "number"
 #: Pseudo-synset of code identifiers ("programming code").
 CODE = "code"
+#: Pseudo-synset of people's first names and surnames ("personal names").
+NAMES = "names"
 #: Prefix of a closed-class category's pseudo-synset ("closed:personal pronoun").
 CLOSED = "closed:"
 #: Prefix of a word family's pseudo-synset ("family:thank").

@@ -10,7 +10,8 @@ How a list is read (:meth:`ConceptLabeler.label`):
    **coverage** of a concept is the weight of the groups it explains over the weight of all
    groups (noise included).
 3. **Meaning** (the semantic label): every synset the groups' senses reach is a candidate, and so
-   is "number" (digits, number words, ordinals). The part of speech follows the list: when most
+   is "number" (digits, number words, ordinals), and so is "personal names"
+   (:mod:`~vocablens.annotate.names`). The part of speech follows the list: when most
    of its words are mostly used as nouns (by WordNet's tagged counts), nouns' noun senses are
    used, else their verb senses. A candidate scores ``coverage * IC ** specificity_power`` with
    ``IC`` its intrinsic information content (:mod:`~vocablens.annotate.ic`); synsets with
@@ -84,6 +85,7 @@ from vocablens.annotate.label_types import (
     CODE,
     LEXICAL,
     MEANING,
+    NAMES,
     NO_LABEL,
     NUMBER,
     Label,
@@ -273,7 +275,7 @@ class ConceptLabeler:
         if hit is None:
             if synset.startswith(MEANING):
                 hit = MEANING_IC
-            elif synset in (NUMBER, CODE) or synset.startswith((CLOSED, LEXICAL)):
+            elif synset in (NUMBER, CODE, NAMES) or synset.startswith((CLOSED, LEXICAL)):
                 hit = NUMBER_IC
             elif synset.startswith(SUPERSENSE):
                 hit = self.supersense_ic
