@@ -83,20 +83,14 @@ SECOND_READINGS = [
 ]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize(("name", "n", "recall", "false_concepts", "poly_f1"), FLOORS)
-def test_judged_set_floors(name, n, recall, false_concepts, poly_f1):
-    overall = overall_scores(name)
-    assert overall["n"] == n
-    assert overall["recall"] >= recall
-    assert overall["false_concepts"] <= false_concepts
-    assert overall["poly_f1"] >= poly_f1
+#: Every set with its floors: the first readings (``judged`` None: the set's own file) and the
+#: second readings.
+CASES = [(name, None, *floors) for name, *floors in FLOORS] + SECOND_READINGS
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("name", "judged", "n", "recall", "false_concepts", "poly_f1"),
-                         SECOND_READINGS)  # fmt: skip
-def test_second_reading_floors(name, judged, n, recall, false_concepts, poly_f1):
+@pytest.mark.parametrize(("name", "judged", "n", "recall", "false_concepts", "poly_f1"), CASES)
+def test_judged_set_floors(name, judged, n, recall, false_concepts, poly_f1):
     overall = overall_scores(name, judged)
     assert overall["n"] == n
     assert overall["recall"] >= recall
